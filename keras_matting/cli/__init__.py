@@ -1,0 +1,1 @@
+"""The ``keras-matting`` command line: one module per subcommand."""

@@ -1,0 +1,62 @@
+"""Entry point of the ``keras-matting`` command.
+
+Each subcommand lives in its own module ``keras_matting.cli.<name>`` exposing
+``build_parser()``, ``parse_args(args)`` and ``main(argv=None) -> int``. Modules are
+imported only when their subcommand runs, so ``keras-matting --help`` stays fast.
+"""
+
+import argparse
+import importlib
+import sys
+
+from keras_matting import __version__
+from keras_matting.errors import MattingInputError
+
+# name -> one-line help. The module keras_matting.cli.<name> implements it.
+SUBCOMMANDS = {
+    "evaluate": "score predicted alphas against ground truth (SAD, MSE, Grad, Conn)",
+    "predict": "compute alpha mattes for an image or a folder",
+    "synth": "generate a procedural matting training set (fg/, alpha/)",
+}
+
+EXIT_BAD_INPUT = 2
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="keras-matting",
+        description="Deep natural-image matting (AlphaGAN, Inductive Guided Filter) on Keras 3.",
+    )
+    parser.add_argument("--version", action="version", version=f"keras-matting {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in SUBCOMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def run_guarded(func, *args):
+    """Run ``func(*args)``, turning user-input errors into one line on stderr and exit 2."""
+    try:
+        return func(*args)
+    except MattingInputError as exc:
+        print(f"keras-matting: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("keras-matting: interrupted", file=sys.stderr)
+        return 130
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or argv[0] not in SUBCOMMANDS:
+        parser.parse_args(argv)  # handles --help, --version and unknown commands
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    module = importlib.import_module(f"keras_matting.cli.{argv[0]}")
+    code = run_guarded(module.main, argv[1:])
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
