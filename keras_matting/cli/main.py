@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "evaluate": "score predicted alphas against ground truth (SAD, MSE, Grad, Conn)",
     "predict": "compute alpha mattes for an image or a folder",
     "synth": "generate a procedural matting training set (fg/, alpha/)",
+    "train": "train IGF or AlphaGAN with the paper's recipe (model.fit)",
 }
 
 EXIT_BAD_INPUT = 2

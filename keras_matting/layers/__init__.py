@@ -1,0 +1,8 @@
+"""Custom Keras layers of keras_matting (one class per module)."""
+
+from keras_matting.layers.box_filter import BoxFilter
+from keras_matting.layers.fast_guided_filter import FastGuidedFilter
+from keras_matting.layers.guided_filter import GuidedFilter
+from keras_matting.layers.guided_linear_transform import GuidedLinearTransform
+
+__all__ = ["BoxFilter", "FastGuidedFilter", "GuidedFilter", "GuidedLinearTransform"]

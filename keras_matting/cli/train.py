@@ -1,0 +1,58 @@
+"""``keras-matting train RECIPE [--flag value ...]``: train IGF or AlphaGAN with model.fit.
+
+Every hyper-parameter of the recipe is a flag (``--batch-size 4``); unknown flags
+are an error. ``--smoke`` runs a few steps of tiny models on tiny generated data.
+"""
+
+import sys
+
+from keras_matting.training.recipe_config import build_parser as build_recipe_parser
+from keras_matting.training.recipe_config import config_from_args
+
+
+def _recipes():
+    from keras_matting.training.runner import RECIPES
+
+    return RECIPES
+
+
+def build_parser(recipe_name=None):
+    import argparse
+
+    recipes = _recipes()
+    if recipe_name is None or recipe_name not in recipes:
+        parser = argparse.ArgumentParser(
+            prog="keras-matting train",
+            description="Train a matting model with its paper's recipe through model.fit.",
+            epilog="Run 'keras-matting train RECIPE --help' for the recipe's flags.",
+        )
+        parser.add_argument("recipe", choices=sorted(recipes))
+        return parser
+    recipe = recipes[recipe_name]
+    return build_recipe_parser(
+        recipe.config_cls, prog=f"keras-matting train {recipe_name}",
+        description=(recipe.config_cls.__doc__ or "").strip().splitlines()[0],
+    )
+
+
+def parse_args(args):
+    """Returns ``(recipe, config)``."""
+    args = list(args)
+    recipes = _recipes()
+    if not args or args[0] not in recipes:
+        build_parser().parse_args(args[:1] or ["--help"])
+    recipe = recipes[args[0]]
+    namespace = build_parser(args[0]).parse_args(args[1:])
+    return recipe, config_from_args(recipe.config_cls, namespace)
+
+
+def main(argv=None):
+    from keras_matting.cli.main import run_guarded
+    from keras_matting.training.runner import run_recipe
+
+    recipe, config = parse_args(sys.argv[1:] if argv is None else argv)
+    return run_guarded(lambda: run_recipe(recipe, config) and 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

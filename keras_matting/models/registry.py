@@ -1,0 +1,139 @@
+"""Model names, shipped model files and cached loading: ``keras_matting.load(name_or_path)``.
+
+Names:
+
+| name | kind | condition |
+|---|---|---|
+| ``alphagan`` | shipped ``AlphaGANGenerator`` (``assets/saved_models/alphagan.keras``) | trimap |
+| ``igf`` | shipped ``IGFGenerator`` (``assets/saved_models/igf.keras``) | mask |
+| ``closed-form``, ``knn`` | classical, pymatting (``[baselines]`` extra) | trimap |
+| ``guided-filter`` | fast guided filter (r=64, eps=1e-5, s=4) on image + mask | mask |
+
+Anything else is a path to a ``.keras`` file holding an ``AlphaGANGenerator`` or an
+``IGFGenerator``, or a trainer (``AlphaGAN``, ``IGF``) wrapping one (its ``.generator``
+is used). Loaded models are cached per (absolute path, modification time).
+"""
+
+import os
+
+from keras_matting.errors import MattingInputError
+
+__all__ = [
+    "CLASSICAL_MODELS",
+    "MODEL_NAMES",
+    "SHIPPED_MODELS",
+    "condition_of",
+    "load",
+    "shipped_model_path",
+]
+
+SAVED_MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets", "saved_models")
+SHIPPED_MODELS = {"alphagan": "alphagan.keras", "igf": "igf.keras"}
+# name -> condition it needs
+CLASSICAL_MODELS = {"closed-form": "trimap", "knn": "trimap", "guided-filter": "mask"}
+MODEL_NAMES = tuple(SHIPPED_MODELS) + tuple(CLASSICAL_MODELS)
+
+_CACHE = {}
+
+
+def shipped_model_path(name):
+    """Path of the shipped ``.keras`` file for ``name`` (``"alphagan"`` / ``"igf"``)."""
+    return os.path.join(SAVED_MODELS_DIR, SHIPPED_MODELS[name])
+
+
+def _register_classes():
+    # Importing the model packages registers their classes for safe_mode deserialisation.
+    from keras_matting.models.alphagan import AlphaGAN, AlphaGANGenerator
+    from keras_matting.models.igf import IGF, IGFGenerator
+
+    return (AlphaGANGenerator, IGFGenerator), (AlphaGAN, IGF)
+
+
+def condition_of(model):
+    """``"trimap"`` or ``"mask"``: what ``model`` (a name, generator or trainer) is guided by."""
+    if isinstance(model, str):
+        if model in CLASSICAL_MODELS:
+            return CLASSICAL_MODELS[model]
+        if model in SHIPPED_MODELS:
+            return "trimap" if model == "alphagan" else "mask"
+        raise MattingInputError(f"unknown model name {model!r}: use one of {', '.join(MODEL_NAMES)}")
+    (alphagan_generator, igf_generator), _ = _register_classes()
+    generator = getattr(model, "generator", model)
+    if isinstance(generator, alphagan_generator):
+        return "trimap"
+    if isinstance(generator, igf_generator):
+        return "mask"
+    raise MattingInputError(
+        f"model {type(model).__name__} is not an AlphaGANGenerator or IGFGenerator "
+        "(or a trainer wrapping one): keras_matting cannot tell what it is guided by"
+    )
+
+
+def load(name_or_path):
+    """Load a matting generator by shipped name or from a ``.keras`` file (cached).
+
+    Args:
+        name_or_path: ``"alphagan"``, ``"igf"``, or a path to a ``.keras`` file with an
+            ``AlphaGANGenerator`` / ``IGFGenerator`` or an ``AlphaGAN`` / ``IGF`` trainer.
+
+    Returns:
+        The generator (a ``keras.Model`` with ``predict_alpha``); use :func:`condition_of`
+        to know whether it takes a trimap or a mask.
+
+    Raises:
+        MattingInputError: unknown name, no shipped model yet, missing or unloadable file,
+            or a file holding some other model.
+    """
+    if isinstance(name_or_path, str) and name_or_path in CLASSICAL_MODELS:
+        raise MattingInputError(
+            f"'{name_or_path}' is a classical method, not a Keras model: use it with "
+            "keras_matting.matte(..., model=name) or keras-matting predict --model"
+        )
+    if isinstance(name_or_path, str) and name_or_path in SHIPPED_MODELS:
+        path = shipped_model_path(name_or_path)
+        if not os.path.isfile(path):
+            raise MattingInputError(
+                f"no shipped '{name_or_path}' model in this install yet; pass --model PATH "
+                "to a .keras file (or keras_matting.load(PATH))"
+            )
+    else:
+        if not isinstance(name_or_path, (str, os.PathLike)):
+            raise MattingInputError(
+                f"model must be a name ({', '.join(MODEL_NAMES)}) or a .keras path, "
+                f"not {type(name_or_path).__name__}"
+            )
+        path = os.fspath(name_or_path)
+        if not os.path.exists(path):
+            raise MattingInputError(
+                f"model '{path}' is neither a known name ({', '.join(MODEL_NAMES)}) nor an "
+                "existing file: check the name or the path"
+            )
+        if not path.endswith(".keras") or not os.path.isfile(path):
+            raise MattingInputError(
+                f"model file '{path}' is not a .keras file: save it with model.save('x.keras')"
+            )
+    path = os.path.abspath(path)
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _CACHE:
+        _CACHE[key] = _load_file(path)
+    return _CACHE[key]
+
+
+def _load_file(path):
+    import keras
+
+    generators, _ = _register_classes()
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # keras raises many types for corrupt / foreign files
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise MattingInputError(
+            f"cannot load model '{path}': {reason}; pass a .keras file saved by keras_matting"
+        ) from None
+    generator = getattr(model, "generator", model)
+    if not isinstance(generator, generators):
+        raise MattingInputError(
+            f"model '{path}' holds a {type(model).__name__}, not an AlphaGANGenerator or "
+            "IGFGenerator (or a trainer wrapping one)"
+        )
+    return generator

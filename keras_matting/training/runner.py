@@ -1,0 +1,259 @@
+"""Runs a recipe through ``model.fit`` with checkpoints, resume, TensorBoard and validation.
+
+Layout of ``output_dir``::
+
+    backup/              BackupAndRestore state (resume after a kill)
+    checkpoints/         ModelCheckpoint: last.keras (every epoch), best.keras (val_sad)
+    logs/                TensorBoard: losses, learning rate, validation metrics, sample mattes
+    synthetic/           procedural training data, when no --fg-dir is given
+    generator.keras      the trained generator (what ``keras_matting.load`` ships)
+    config.json          the resolved recipe
+
+One "epoch" is ``steps_per_epoch`` steps: it is the unit of backup, checkpoint and
+validation, so a killed run loses at most ``steps_per_epoch`` steps.
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+from keras_matting.errors import MattingInputError
+from keras_matting.training.alphagan_recipe import AlphaGANRecipe, has_val_folder
+from keras_matting.training.igf_recipe import IGFRecipe
+
+RECIPES = {recipe.name: recipe for recipe in (IGFRecipe, AlphaGANRecipe)}
+
+SMOKE_OVERRIDES = {
+    "tiny": True,
+    "synthetic_count": 4,
+    "synthetic_size": 96,
+    "crop_size": 64,
+    "short_side": 64,
+    "batch_size": 2,
+    "steps": 2,
+    "steps_per_epoch": 1,
+    "warmup_steps": 1,
+    "val_images": 2,
+    "encoder_weights": "none",
+}
+
+
+def apply_smoke(config):
+    """Tiny models on tiny generated data: a few steps that exercise everything."""
+    known = {f.name for f in dataclasses.fields(config)}
+    values = {k: v for k, v in SMOKE_OVERRIDES.items() if k in known}
+    return dataclasses.replace(config, **values)
+
+
+def make_strategy(name):
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        # Reads the cluster from the TF_CONFIG environment variable.
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise MattingInputError(f"--strategy {name!r}: use default, mirrored or multiworker")
+
+
+def make_optimizers(config):
+    import keras
+
+    def schedule():
+        if config.warmup_steps <= 0:
+            return keras.optimizers.schedules.CosineDecay(config.learning_rate, config.steps)
+        warmup = min(config.warmup_steps, max(config.steps - 1, 0))
+        return keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=0.0,
+            decay_steps=max(config.steps - warmup, 1),
+            warmup_target=config.learning_rate,
+            warmup_steps=warmup,
+        )
+
+    def adam():
+        return keras.optimizers.Adam(schedule(), beta_1=config.beta_1, beta_2=config.beta_2)
+
+    return adam(), adam()
+
+
+def training_data_dirs(config, recipe, output_dir):
+    """``(fg_dir, alpha_dir)``: the given folders, or procedural data generated once."""
+    if config.fg_dir or config.alpha_dir:
+        if not (config.fg_dir and config.alpha_dir):
+            raise MattingInputError("give both --fg-dir and --alpha-dir, or neither (synthetic)")
+        return config.fg_dir, config.alpha_dir
+    from keras_matting.data.synthetic import write_dataset
+
+    root = os.path.join(output_dir, "synthetic")
+    done = os.path.join(root, "DONE")
+    if not os.path.exists(done):
+        textures = config.bg_dir if os.path.isdir(config.bg_dir) else None
+        print(f"generating {config.synthetic_count} procedural samples in {root} ...", flush=True)
+        stats = write_dataset(root, config.synthetic_count, config.synthetic_size,
+                              seed=config.seed, texture_dir=textures, progress=not config.smoke)
+        with open(done, "w") as f:
+            json.dump(stats, f)
+    return os.path.join(root, "fg"), os.path.join(root, "alpha")
+
+
+def smoke_backgrounds(config, output_dir, count=4):
+    """A few random-noise backgrounds, so ``--smoke`` needs no data on disk."""
+    import cv2
+    import numpy as np
+
+    root = os.path.join(output_dir, "smoke_bg")
+    os.makedirs(root, exist_ok=True)
+    rng = np.random.default_rng(config.seed)
+    for i in range(count):
+        noise = rng.uniform(0, 255, (12, 16, 3)).astype(np.uint8)
+        cv2.imwrite(os.path.join(root, f"{i}.png"), cv2.resize(noise, (128, 96)))
+    return root
+
+
+def smoke_validation_dir(config, output_dir):
+    """A tiny evaluation folder (image/alpha/mask/trimap) composited from synthetic data."""
+    import cv2
+    import numpy as np
+
+    from keras_matting.data.synthetic import generate_sample
+    from keras_matting.io import write_image
+
+    root = os.path.join(output_dir, "smoke_val")
+    rng = np.random.default_rng(config.seed + 1)
+    for i in range(config.val_images):
+        fg, alpha = generate_sample(rng, 80)
+        a = alpha.astype(np.float32)[..., None] / 255.0
+        bg = rng.uniform(0, 255, (1, 1, 3)) * np.ones_like(a)
+        image = (a * fg + (1 - a) * bg).astype(np.float32) / 255.0
+        mask = (alpha > 127).astype(np.uint8)
+        kernel = np.ones((9, 9), np.uint8)
+        trimap = np.where(alpha > 127, 255, 0).astype(np.uint8)
+        trimap[(cv2.dilate(mask, kernel) > 0) & (cv2.erode(mask, kernel) == 0)] = 128
+        name = f"{i:03d}.png"
+        write_image(os.path.join(root, "image", name), image)
+        for sub, array in (("alpha", alpha), ("mask", mask * 255), ("trimap/Trimap1", trimap),
+                           ("trimap/Weak", trimap)):
+            path = os.path.join(root, sub, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            cv2.imwrite(path, array)
+    return root
+
+
+def build_callbacks(config, recipe, model_ref, output_dir):
+    import keras
+    import numpy as np
+
+    from keras_matting.training.matting_validation import MattingValidation
+
+    callbacks = []
+    val_dir = smoke_validation_dir(config, output_dir) if config.smoke else config.val_dir
+    if has_val_folder(val_dir):
+        samples = recipe.validation_samples(config, val_dir)[: config.val_images]
+
+        def predict_fn(image, condition):
+            alpha = np.asarray(model_ref().generator.predict_alpha(image, condition))
+            return alpha.reshape(alpha.shape[:2])
+
+        callbacks.append(MattingValidation(
+            samples, predict_fn, every_epochs=config.validate_every_epochs,
+            log_dir=os.path.join(output_dir, "logs"),
+        ))
+    elif val_dir:
+        print(f"note: no validation folder at {val_dir}; training without validation", flush=True)
+    checkpoints = os.path.join(output_dir, "checkpoints")
+    os.makedirs(checkpoints, exist_ok=True)
+    callbacks += [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup"), save_freq="epoch",
+                                         delete_checkpoint=False),
+        keras.callbacks.ModelCheckpoint(os.path.join(checkpoints, "last.keras")),
+        LearningRateLogger(),
+        keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), update_freq="epoch",
+                                    write_graph=False),
+    ]
+    if callbacks and isinstance(callbacks[0], MattingValidation):
+        callbacks.insert(3, keras.callbacks.ModelCheckpoint(
+            os.path.join(checkpoints, "best.keras"), monitor="val_sad", mode="min",
+            save_best_only=True))
+    return callbacks
+
+
+def _learning_rate_logger_cls():
+    import keras
+
+    class _LearningRateLogger(keras.callbacks.Callback):
+        """Adds the generator's current learning rate to the epoch logs (for TensorBoard)."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            optimizer = getattr(self.model, "g_optimizer", None) or self.model.optimizer
+            if logs is not None and optimizer is not None:
+                logs["learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+    return _LearningRateLogger
+
+
+def LearningRateLogger():  # noqa: N802 - a factory that keeps keras out of module import
+    return _learning_rate_logger_cls()()
+
+
+def run_recipe(recipe, config):
+    """Train ``recipe`` (``IGFRecipe`` or ``AlphaGANRecipe``) with ``config``; returns the history."""
+    if config.smoke:
+        config = apply_smoke(config)
+    output_dir = config.output_dir
+    os.makedirs(output_dir, exist_ok=True)
+    if config.smoke:
+        config = dataclasses.replace(config, bg_dir=smoke_backgrounds(config, output_dir))
+    _write_json(os.path.join(output_dir, "config.json"), dataclasses.asdict(config))
+
+    strategy = make_strategy(config.strategy)
+    fg_dir, alpha_dir = training_data_dirs(config, recipe, output_dir)
+    dataset = recipe.build_dataset(config, fg_dir, alpha_dir, seed=config.seed)
+    with strategy.scope():
+        model = recipe.build_model(config)
+        if config.init_weights:
+            _warm_start(model, config.init_weights)
+        g_optimizer, d_optimizer = make_optimizers(config)
+        recipe.compile(model, config, g_optimizer, d_optimizer)
+
+    epochs = max(1, -(-config.steps // config.steps_per_epoch))
+    callbacks = build_callbacks(config, recipe, lambda: model, output_dir)
+    start = time.perf_counter()
+    history = model.fit(dataset, epochs=epochs, steps_per_epoch=config.steps_per_epoch,
+                        callbacks=callbacks, verbose=2 if config.smoke else "auto")
+    seconds = time.perf_counter() - start
+    generator_path = os.path.join(output_dir, "generator.keras")
+    _save_atomic(model.generator, generator_path)
+    _write_json(os.path.join(output_dir, "summary.json"), {
+        "recipe": recipe.name, "epochs": epochs, "steps": epochs * config.steps_per_epoch,
+        "seconds_this_run": seconds, "generator": generator_path,
+        "history": {k: [float(x) for x in v] for k, v in history.history.items()},
+    })
+    print(f"saved {generator_path} after {seconds:.0f} s", flush=True)
+    return history
+
+
+def _warm_start(model, path):
+    """Load generator weights from a ``.keras`` generator or trainer file."""
+    import keras
+
+    loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+    source = getattr(loaded, "generator", loaded)
+    model.generator.set_weights(source.get_weights())
+    print(f"initialised the generator from {path}", flush=True)
+
+
+def _save_atomic(model, path):
+    tmp = f"{path[:-len('.keras')]}.tmp.keras"
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _write_json(path, data):
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=2)
+    os.replace(tmp, path)

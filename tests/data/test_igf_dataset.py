@@ -1,0 +1,85 @@
+import numpy as np
+
+from keras_matting.data.igf_dataset import _np_train_mask, build_igf_dataset
+from tests.data.conftest import reference_dilate, reference_erode
+
+CROP, SHORT = 48, 64
+
+
+def _build(root, **kw):
+    kw.setdefault("batch_size", 3)
+    return build_igf_dataset(
+        root / "fg", root / "alpha", root / "bg", crop_size=CROP, short_side=SHORT, **kw
+    )
+
+
+def _take(ds, n):
+    return [{k: v.numpy() for k, v in b.items()} for b in ds.take(n)]
+
+
+def _check(b, keys):
+    assert set(b) == keys
+    for key, v in b.items():
+        assert v.dtype == np.float32
+        assert v.shape[1:] == (CROP, CROP, 3 if key in ("image", "fg", "bg") else 1)
+        assert v.min() >= 0.0 and v.max() <= 1.0
+    assert set(np.unique(b["mask"])) <= {0.0, 1.0}
+    a = b["alpha"]
+    np.testing.assert_allclose(b["image"], a * b["fg"] + (1 - a) * b["bg"], atol=1e-6)
+
+
+def test_training_batches(train_dir):
+    for b in _take(_build(train_dir, seed=2), 3):
+        _check(b, {"image", "mask", "alpha", "fg", "bg"})
+        assert b["image"].shape[0] == 3
+
+
+def test_same_seed_same_batches(train_dir):
+    a = _take(_build(train_dir, seed=5), 3)
+    b = _take(_build(train_dir, seed=5), 3)
+    for x, y in zip(a, b, strict=True):
+        for k in x:
+            np.testing.assert_array_equal(x[k], y[k])
+
+
+def test_mask_area_rule_matches_reference(train_dir):
+    import cv2
+
+    alpha = cv2.imread(str(train_dir / "alpha" / "00001.png"), cv2.IMREAD_UNCHANGED)
+    fg = alpha > 127
+    kept_any = dropped_any = False
+    for k_d, k_e in [(5, 5), (5, 30), (30, 5), (12, 25), (5, 18)]:
+        mask, keep = _np_train_mask(alpha[..., None], k_d, k_e)
+        ref = reference_erode(reference_dilate(fg.astype(np.uint8), k_d), k_e)
+        np.testing.assert_array_equal(mask[..., 0], ref)
+        expected = (ref.astype(bool) & fg).sum() >= 0.5 * fg.sum()
+        assert bool(keep) == expected
+        kept_any |= expected
+        dropped_any |= not expected
+    assert kept_any and dropped_any
+
+
+def test_dropped_samples_never_reach_the_stream(train_dir):
+    # erosion always much stronger than dilation: the rule drops most masks; what is
+    # left must keep at least half of the foreground seen in the (uncropped) element
+    ds = _build(train_dir, seed=0, kernel_sizes=(5, 30), batch_size=None, hue_delta=0.0)
+    n = 0
+    for el in ds.take(8):
+        n += 1
+        fg = el["alpha"].numpy() > 0.5
+        if fg.sum() > 50:
+            assert (el["mask"].numpy().astype(bool) & fg).sum() > 0
+    assert n == 8
+
+
+def test_evaluation_variant(train_dir):
+    ds = _build(train_dir, training=False, seed=0)
+    batches = _take(ds, 10)
+    assert sum(b["image"].shape[0] for b in batches) == 6  # one pass, nothing dropped
+    for b in batches:
+        _check(b, {"image", "mask", "trimap", "alpha", "fg", "bg"})
+        t, m = b["trimap"], b["mask"]
+        assert set(np.unique(t)) <= {0.0, 0.5, 1.0}
+        assert np.all(m[t == 1.0] == 1.0) and np.all(m[t == 0.0] == 0.0)
+    again = _take(_build(train_dir, training=False, seed=0), 10)
+    np.testing.assert_array_equal(batches[0]["image"], again[0]["image"])

@@ -1,0 +1,147 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+from keras_matting.models.igf import IGFGenerator
+
+PAPER_GENERATOR_PARAMS = 59_466
+TINY = {"encoder_channels": (4, 4, 4, 8, 8), "decoder_channels": (8, 4, 4)}
+
+
+def trainable_params(model):
+    return int(sum(np.prod(v.shape) for v in model.trainable_weights))
+
+
+def sample(height, width, batch=1, seed=0):
+    rng = np.random.default_rng(seed)
+    image = rng.random((batch, height, width, 3)).astype("float32")
+    mask = (rng.random((batch, height, width, 1)) > 0.5).astype("float32")
+    return image, mask
+
+
+def randomize_bn(model, seed=0):
+    """Non-trivial BN statistics so that exports are tested on more than identities."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            c = layer.gamma.shape[0]
+            layer.moving_mean.assign(rng.normal(0, 0.1, c).astype("float32"))
+            layer.moving_variance.assign(rng.uniform(0.5, 1.5, c).astype("float32"))
+            layer.beta.assign(rng.normal(0, 0.1, c).astype("float32"))
+
+
+def test_default_matches_paper_parameter_count():
+    gen = IGFGenerator()
+    count = trainable_params(gen)
+    assert count == 59_821  # layer table in the class docstring
+    assert abs(count - PAPER_GENERATOR_PARAMS) / PAPER_GENERATOR_PARAMS < 0.10
+    # the paper's first five convolutions: 4, 4, 8, 16, 32 channels, all stride 2
+    assert [gen.get_layer(f"enc{i}_bn").gamma.shape[0] for i in range(1, 6)] == [4, 4, 8, 16, 32]
+    assert isinstance(gen.get_layer("enc1_dwconv"), keras.layers.DepthwiseConv2D)
+    assert isinstance(gen.get_layer("enc2_dwconv"), keras.layers.DepthwiseConv2D)
+    for i in range(1, 6):
+        conv = gen.get_layer(f"enc{i}_dwconv" if i < 3 else f"enc{i}_conv")
+        assert conv.strides == (2, 2)
+
+
+def test_tiny_config_builds_and_is_smaller():
+    gen = IGFGenerator(**TINY)
+    assert trainable_params(gen) < 10_000
+    alpha = gen(np.concatenate(sample(64, 96), axis=-1))
+    assert alpha.shape == (1, 64, 96, 1)
+
+
+@pytest.mark.parametrize("height,width", [(512, 512), (333, 517)])
+def test_predict_alpha_shape_and_range(height, width):
+    gen = IGFGenerator()
+    randomize_bn(gen)
+    image, mask = sample(height, width)
+    alpha = gen.predict_alpha(image, mask).numpy()
+    assert alpha.shape == (1, height, width, 1)
+    assert np.isfinite(alpha).all() and alpha.min() >= 0.0 and alpha.max() <= 1.0
+    single = gen.predict_alpha(image[0], mask[0, ..., 0]).numpy()
+    np.testing.assert_allclose(single, alpha[0], atol=1e-6)
+
+
+def test_predict_alpha_equals_call_on_multiples():
+    gen = IGFGenerator(**TINY)
+    randomize_bn(gen)
+    image, mask = sample(64, 96)
+    np.testing.assert_allclose(
+        gen.predict_alpha(image, mask).numpy(),
+        gen(np.concatenate([image, mask], -1)).numpy(),
+        atol=1e-6,
+    )
+
+
+def test_output_is_linear_model_of_the_image():
+    """alpha = up(A) . I + up(B): with coefficients fixed, alpha is affine in I."""
+    gen = IGFGenerator(**TINY)
+    x = np.concatenate(sample(32, 32), axis=-1)
+    head = keras.Model(gen.input, gen.get_layer("phi_ab").output)
+    coeffs = head(x).numpy()
+    up = tf.image.resize(coeffs, (32, 32), method="bilinear").numpy()
+    expected = np.clip((up[..., :3] * x[..., :3]).sum(-1, keepdims=True) + up[..., 3:], 0, 1)
+    np.testing.assert_allclose(gen(x).numpy(), expected, atol=1e-5)
+
+
+def test_keras_round_trip(tmp_path):
+    gen = IGFGenerator(**TINY)
+    randomize_bn(gen)
+    x = np.concatenate(sample(64, 64, batch=2), axis=-1)
+    path = tmp_path / "igf_generator.keras"
+    gen.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded, IGFGenerator)
+    assert loaded.get_config() == gen.get_config()
+    np.testing.assert_array_equal(loaded(x).numpy(), gen(x).numpy())
+
+
+def _frozen(model, shape, name="x"):
+    fn = tf.function(
+        lambda x: model(x, training=False), input_signature=[tf.TensorSpec(shape, tf.float32, name)]
+    )
+    return fn, convert_variables_to_constants_v2(fn.get_concrete_function())
+
+
+def test_tflite_builtins_parity():
+    from ai_edge_litert.interpreter import Interpreter
+
+    gen = IGFGenerator(**TINY)
+    randomize_bn(gen)
+    x = np.concatenate(sample(64, 96), axis=-1)
+    _, frozen = _frozen(gen, x.shape)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], gen)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    interpreter = Interpreter(model_content=converter.convert(), num_threads=2)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+    interpreter.invoke()
+    out = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    np.testing.assert_allclose(out, gen(x).numpy(), atol=1e-4)
+    ops = {op["op_name"] for op in interpreter._get_ops_details()}
+    assert "CUSTOM" not in ops and not any(op.startswith("Flex") for op in ops), ops
+
+
+def test_onnx_parity():
+    import onnxruntime as ort
+    import tf2onnx
+
+    gen = IGFGenerator(**TINY)
+    randomize_bn(gen)
+    x = np.concatenate(sample(64, 96), axis=-1)
+    fn, _ = _frozen(gen, x.shape)
+    proto, _ = tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=17)
+    assert max(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")) >= 17
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    out = session.run(None, {session.get_inputs()[0].name: x})[0]
+    np.testing.assert_allclose(out, gen(x).numpy(), atol=1e-4)
+
+
+def test_rejects_bad_configuration():
+    with pytest.raises(ValueError, match="encoder_channels"):
+        IGFGenerator(encoder_channels=(8, 8, 8, 16, 32))
+    with pytest.raises(ValueError, match="4 channels"):
+        IGFGenerator(input_shape=(None, None, 3))

@@ -1,0 +1,99 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from keras_matting.cli import train
+from keras_matting.errors import MattingInputError
+
+SMOKE = ["--smoke", "--jit-compile", "false"]
+
+
+@pytest.mark.parametrize("recipe", ["igf", "alphagan"])
+def test_smoke_recipe_trains_validates_and_saves(recipe, tmp_path):
+    out = tmp_path / recipe
+    assert train.main([recipe, *SMOKE, "--output-dir", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    history = summary["history"]
+    assert summary["steps"] == 2
+    for key in ("g_loss", "d_loss", "val_sad", "val_mse", "val_grad", "val_conn", "learning_rate"):
+        assert len(history[key]) == 2, key
+        assert all(v == v and abs(v) < 1e6 for v in history[key]), (key, history[key])
+    for path in ("generator.keras", "checkpoints/last.keras", "checkpoints/best.keras",
+                 "backup/latest.weights.h5", "config.json"):
+        assert (out / path).exists(), path
+    assert any((out / "logs" / "train").iterdir())
+    assert any((out / "logs" / "samples").iterdir())
+
+
+def test_unknown_flag_is_an_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        train.parse_args(["igf", "--no-such-key", "1"])
+    assert exc.value.code == 2
+    assert "--no-such-key" in capsys.readouterr().err
+
+
+def test_flags_override_paper_defaults():
+    recipe, config = train.parse_args(["igf", "--batch-size", "3", "--gabor-loss-weight", "5",
+                                       "--jit-compile", "false"])
+    assert recipe.name == "igf"
+    assert (config.batch_size, config.gabor_loss_weight, config.jit_compile) == (3, 5.0, False)
+    _, default = train.parse_args(["igf"])
+    assert (default.crop_size, default.learning_rate, default.beta_1) == (512, 1e-4, 0.5)
+    assert (default.global_loss_weight, default.local_loss_weight) == (10.0, 1.0)
+    assert (default.gabor_loss_weight, default.adversarial_loss_weight) == (200.0, 1.0)
+    _, alphagan = train.parse_args(["alphagan"])
+    assert alphagan.crop_size == 320
+
+
+def test_config_file_with_unknown_key_is_refused(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"batch_size": 2, "bogus": 1}))
+    with pytest.raises(MattingInputError, match="bogus"):
+        train.parse_args(["igf", "--config", str(path)])
+
+
+def _wait_for(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_killed_training_resumes_from_backup(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "keras_matting", "train", "igf", *SMOKE,
+           "--steps", "40", "--output-dir", str(out)]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    meta = out / "backup" / "training_metadata.json"
+
+    def backed_up_epochs():
+        try:
+            return json.loads(meta.read_text())["epoch"]
+        except (OSError, ValueError):
+            return 0
+
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait_for(lambda: backed_up_epochs() >= 3, timeout=300), "no backup written"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    resumed_at = backed_up_epochs()
+    assert 3 <= resumed_at < 40
+    assert not (out / "summary.json").exists()
+
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-2000:]
+    history = json.loads((out / "summary.json").read_text())["history"]
+    # Only the epochs after the last backup ran again: each epoch is one step here.
+    assert len(history["g_loss"]) == 40 - resumed_at
+    assert f"Epoch {resumed_at + 1}/40" in second.stdout
