@@ -1,18 +1,39 @@
-"""``keras-matting evaluate``: score predicted alpha mattes against ground truth.
+"""``keras-matting evaluate``: score alpha mattes against ground truth.
+
+Two modes::
 
     keras-matting evaluate --pred DIR --gt DIR --trimap DIR [--json FILE]
+
+    keras-matting evaluate --dataset DIR --model NAME|PATH|none
+        --protocol trimap:NAME|mask [--baseline closed-form knn guided-filter]
+        --report DIR [--limit N] [--no-figures]
+
+The first scores saved predictions. The second runs a model and/or classical baselines
+on every image of a dataset in the evaluation layout (``image/``, ``alpha/``,
+``trimap/<NAME>/``, ``mask/``; see :mod:`keras_matting.evaluation.benchmark` for what
+each method is given under each protocol) and writes a report folder: ``results.json``
+(per image and method: errors and runtime; command, dataset, protocol, machine),
+``report.md`` (means per method, best per column in bold) and figures
+(``sad_per_image.png``, ``grid_<name>.png``; matplotlib, ``[report]`` extra).
 
 Files are matched by name (stem, any image extension). Each prediction's known region
 is first clamped from the trimap (0 -> 0, 255 -> 1), as the standard protocol does, then
 SAD, MSE, Grad and Conn are computed on 8-bit alphas over the unknown region with
 :mod:`keras_matting.metrics.reference`.
+
+Exit status: 0 scored (dataset mode: report written, every method ran on every image);
+1 (dataset mode) report written but some method failed on some image (each failure is in
+the report with its reason); 2 bad arguments or missing folders/files (one line).
 """
 
 import argparse
 import json
+import os
+import shlex
 import sys
 
 from keras_matting.errors import MattingInputError
+from keras_matting.evaluation.benchmark import BASELINES, MASK_KERNEL
 
 METRICS = ("sad", "mse", "grad", "conn")
 _HEADERS = {"sad": "SAD", "mse": "MSE", "grad": "Grad", "conn": "Conn"}
@@ -54,12 +75,58 @@ def build_parser():
     output.add_argument(
         "--json", metavar="FILE", help="also write per-image and mean errors to FILE (JSON)"
     )
+    bench = parser.add_argument_group(
+        "run methods on a dataset",
+        "run a model and/or baselines on every image of DIR (image/, alpha/, trimap/<NAME>/, "
+        "mask/) and write a report; exit 1 if a method failed on an image (recorded in "
+        "the report), 2 on bad arguments or missing folders",
+    )
+    bench.add_argument("--dataset", metavar="DIR", help="evaluation folder")
+    bench.add_argument(
+        "--model", metavar="NAME|PATH",
+        help="alphagan, igf, a .keras generator, or 'none' to run only the baselines",
+    )
+    bench.add_argument(
+        "--protocol", metavar="trimap:NAME|mask",
+        help="trimap:NAME: scored on trimap/NAME, trimap methods get it, mask methods get "
+        "its pixels >= 128 as mask; mask: mask methods get mask/, trimap methods a trimap "
+        f"derived from it (unknown = dilate - erode, {MASK_KERNEL}x{MASK_KERNEL}), scored on "
+        "trimap/Weak if present, else on that derived trimap",
+    )
+    bench.add_argument(
+        "--baseline", nargs="+", metavar="NAME", choices=BASELINES, default=[],
+        help="classical baselines: closed-form and knn (pymatting, the [baselines] extra), "
+        "guided-filter (fast guided filter, colour guide, r=64, eps=1e-5, s=4)",
+    )
+    bench.add_argument("--report", metavar="DIR", help="report folder (created)")
+    bench.add_argument("--limit", metavar="N", type=int, help="only the first N images by name")
+    bench.add_argument(
+        "--no-figures", action="store_true", help="skip the matplotlib figures"
+    )
     return parser
 
 
 def parse_args(args):
     parser = build_parser()
     namespace = parser.parse_args(args)
+    dataset_options = ("dataset", "model", "protocol", "report", "limit")
+    if any(getattr(namespace, name) is not None for name in dataset_options) or (
+        namespace.baseline or namespace.no_figures
+    ):
+        mixed = [f"--{name}" for name in ("pred", "gt", "trimap", "json")
+                 if getattr(namespace, name) is not None]
+        if mixed:
+            parser.error(f"{' '.join(mixed)} belong to the --pred mode; --dataset runs methods")
+        missing = [f"--{name}" for name in ("dataset", "model", "protocol", "report")
+                   if getattr(namespace, name) is None]
+        if missing:
+            parser.error(
+                f"missing {' '.join(missing)}: --dataset, --model (or none), --protocol and "
+                "--report are all needed"
+            )
+        if namespace.limit is not None and namespace.limit < 1:
+            parser.error(f"--limit must be at least 1, got {namespace.limit}")
+        return namespace
     missing = [f"--{name}" for name in ("pred", "gt", "trimap") if getattr(namespace, name) is None]
     if missing:
         parser.error(f"missing {' '.join(missing)}: --pred, --gt and --trimap are all needed")
@@ -148,10 +215,108 @@ def _evaluate(args):
     return 0
 
 
+def _scoring_description(scoring):
+    if scoring == "derived":
+        return (f"the trimap derived from mask/ (unknown = dilate(mask, {MASK_KERNEL}x"
+                f"{MASK_KERNEL}) - erode(mask, {MASK_KERNEL}x{MASK_KERNEL}))")
+    return f"`{scoring}`"
+
+
+def _evaluate_dataset(args, argv):
+    import datetime
+
+    from keras_matting.evaluation import benchmark, report
+
+    protocol, trimap_name = benchmark.parse_protocol(args.protocol)
+    if os.path.exists(args.report) and not os.path.isdir(args.report):
+        raise MattingInputError(f"--report '{args.report}' is a file: pass a folder")
+    # check the dataset before loading a model or running anything
+    samples, scoring = benchmark.list_samples(args.dataset, protocol, trimap_name, args.limit)
+    methods = benchmark.resolve_methods(args.model, args.baseline)
+    for method in methods:
+        method["input"] = benchmark.input_description(method, protocol, trimap_name)
+    try:
+        os.makedirs(args.report, exist_ok=True)
+    except OSError as exc:
+        raise MattingInputError(
+            f"cannot create --report '{args.report}': {exc.strerror or exc}"
+        ) from None
+    figures = {"grids": []}
+    if args.no_figures:
+        figures["skipped"] = "--no-figures"
+    else:
+        try:
+            report.pyplot()
+        except ImportError as exc:
+            figures["skipped"] = str(exc)
+            print(f"keras-matting: warning: {exc}", file=sys.stderr)
+    labels = [m["label"] for m in methods]
+    context = {
+        "command": "keras-matting evaluate " + shlex.join(argv),
+        "dataset": os.path.abspath(args.dataset),
+        "limit": args.limit,
+        "protocol": {
+            "name": args.protocol,
+            "kind": protocol,
+            "trimap": trimap_name,
+            "scoring_trimap": _scoring_description(scoring),
+            "inputs": {m["label"]: m["input"] for m in methods},
+        },
+        "metrics": PROTOCOL.replace("from the trimap", "from the scoring trimap"),
+        "methods": [{k: m[k] for k in ("label", "kind", "condition", "input", "settings")}
+                    for m in methods],
+        "machine": report.machine_info(),
+        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    results_path = os.path.join(args.report, "results.json")
+    done = []
+    guide_title = f"trimap/{trimap_name}" if protocol == "trimap" else "mask"
+    scoring_title = None if protocol == "trimap" else f"scored on {scoring.replace('derived', 'derived trimap')}"
+
+    def on_image(row, data, scored):
+        done.append(row)
+        if data is not None and "skipped" not in figures:
+            path = os.path.join(args.report, f"grid_{report.safe_name(row['name'])}.png")
+            try:
+                report.write_grid(path, row["name"], data, scored, labels, guide_title, scoring_title)
+                figures["grids"].append((row["name"], os.path.basename(path)))
+            except Exception as exc:  # a figure must not lose the scores
+                print(f"keras-matting: warning: grid of {row['name']} not written: "
+                      f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}", file=sys.stderr)
+        # rewritten after every image, so an interrupted run keeps what it measured
+        partial = benchmark.summarize(done, methods)
+        report.write_results(results_path, report.results_document(context, done, partial, False))
+
+    rows, _ = benchmark.run_benchmark(args.dataset, methods, protocol, trimap_name, args.limit,
+                                      on_image=on_image)
+    summary = benchmark.summarize(rows, methods)
+    context["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds")
+    document = report.results_document(context, rows, summary)
+    if "skipped" not in figures:
+        try:
+            report.write_sad_figure(os.path.join(args.report, "sad_per_image.png"), rows, labels)
+            figures["sad"] = "sad_per_image.png"
+        except Exception as exc:
+            print(f"keras-matting: warning: sad_per_image.png not written: {exc}", file=sys.stderr)
+    report.write_results(results_path, document)
+    markdown = report.format_markdown(document, figures)
+    report.write_markdown(os.path.join(args.report, "report.md"), markdown)
+    print("\n".join(report.format_mean_table(document)))
+    failed = len(document["failures"])
+    print(f"{len(rows)} images, {len(methods)} method(s); report in '{args.report}'"
+          + (f"; {failed} failed run(s), listed in report.md" if failed else ""))
+    return 1 if failed else 0
+
+
 def main(argv=None):
     from keras_matting.cli.main import run_guarded
 
-    args = parse_args(sys.argv[1:] if argv is None else list(argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)
+    if args.dataset is not None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        return run_guarded(_evaluate_dataset, args, argv)
     return run_guarded(_evaluate, args)
 
 

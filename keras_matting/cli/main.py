@@ -14,7 +14,10 @@ from keras_matting.errors import MattingInputError
 
 # name -> one-line help. The module keras_matting.cli.<name> implements it.
 SUBCOMMANDS = {
-    "evaluate": "score predicted alphas against ground truth (SAD, MSE, Grad, Conn)",
+    "composition1k": "rebuild the Composition-1k test composites from the Adobe dataset",
+    "evaluate": "score alphas, or run models and baselines on a dataset into a report",
+    "benchmark": "time a model on TF, XLA, TFLite and ONNX against a classical method",
+    "export": "export a model to SavedModel (TF Serving), TFLite (phones) or ONNX",
     "predict": "compute alpha mattes for an image or a folder",
     "synth": "generate a procedural matting training set (fg/, alpha/)",
     "train": "train IGF or AlphaGAN with the paper's recipe (model.fit)",

@@ -29,10 +29,28 @@ def build_parser(recipe_name=None):
         parser.add_argument("recipe", choices=sorted(recipes))
         return parser
     recipe = recipes[recipe_name]
-    return build_recipe_parser(
+    parser = build_recipe_parser(
         recipe.config_cls, prog=f"keras-matting train {recipe_name}",
         description=(recipe.config_cls.__doc__ or "").strip().splitlines()[0],
     )
+    from keras_matting.training.runner import STRATEGIES
+
+    for action in parser._actions:
+        if action.dest in FLAG_HELP:
+            action.help = f"{FLAG_HELP[action.dest]} ({action.help})"
+        if action.dest == "strategy":
+            action.choices = STRATEGIES
+    return parser
+
+
+FLAG_HELP = {
+    "strategy": (
+        "default (one device), mirrored (all local GPUs), multiworker (the cluster in "
+        "TF_CONFIG; the chief writes --output-dir, worker i --output-dir/workers/i) or tpu; "
+        "--batch-size is the GLOBAL batch, split over all replicas (see docs/scaling.md)"
+    ),
+    "batch_size": "global batch: summed over all replicas of --strategy",
+}
 
 
 def parse_args(args):

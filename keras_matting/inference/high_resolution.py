@@ -164,8 +164,7 @@ def predict_mask_reduced(generator, image, mask, inference_side=INFERENCE_SIDE):
     coefficients = _coefficient_model(generator)
     if max(height, width) <= inference_side:
         if coefficients is None:
-            alpha = generator.predict_alpha(image, mask[..., None])
-            return np.asarray(alpha, np.float32).reshape(height, width)
+            return generator.predict_alpha(image, mask)
         image_low, mask_low, low_w, low_h = image, mask, width, height
     else:
         scale = inference_side / max(height, width)
@@ -173,8 +172,7 @@ def predict_mask_reduced(generator, image, mask, inference_side=INFERENCE_SIDE):
         image_low = cv2.resize(image, (low_w, low_h), interpolation=cv2.INTER_AREA)
         mask_low = cv2.resize(mask, (low_w, low_h), interpolation=cv2.INTER_AREA)
     if coefficients is None:
-        alpha_low = np.asarray(generator.predict_alpha(image_low, mask_low[..., None]))
-        alpha_low = alpha_low.reshape(low_h, low_w).astype(np.float32)
+        alpha_low = generator.predict_alpha(image_low, mask_low)
         return np.clip(cv2.resize(alpha_low, (width, height), interpolation=cv2.INTER_LINEAR), 0, 1)
     x = np.concatenate([image_low, mask_low[..., None]], axis=-1)[None].astype(np.float32)
     padded, _ = pad_to_multiple(tf.constant(x), generator.size_multiple)

@@ -4,8 +4,8 @@ Names:
 
 | name | kind | condition |
 |---|---|---|
-| ``alphagan`` | shipped ``AlphaGANGenerator`` (``assets/saved_models/alphagan.keras``) | trimap |
-| ``igf`` | shipped ``IGFGenerator`` (``assets/saved_models/igf.keras``) | mask |
+| ``alphagan`` | shipped ``AlphaGANGenerator`` (``saved_models/alphagan.keras``) | trimap |
+| ``igf`` | shipped ``IGFGenerator`` (``saved_models/igf.keras``) | mask |
 | ``closed-form``, ``knn`` | classical, pymatting (``[baselines]`` extra) | trimap |
 | ``guided-filter`` | fast guided filter (r=64, eps=1e-5, s=4) on image + mask | mask |
 
@@ -27,7 +27,8 @@ __all__ = [
     "shipped_model_path",
 ]
 
-SAVED_MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets", "saved_models")
+# Shipped weights live in the package (also reachable as saved_models/ at the repo root).
+SAVED_MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "saved_models")
 SHIPPED_MODELS = {"alphagan": "alphagan.keras", "igf": "igf.keras"}
 # name -> condition it needs
 CLASSICAL_MODELS = {"closed-form": "trimap", "knn": "trimap", "guided-filter": "mask"}

@@ -11,6 +11,11 @@ Layout of ``output_dir``::
 
 One "epoch" is ``steps_per_epoch`` steps: it is the unit of backup, checkpoint and
 validation, so a killed run loses at most ``steps_per_epoch`` steps.
+
+Scaling (``--strategy``, see docs/scaling.md): ``--batch-size`` is the global batch,
+split evenly over ``num_replicas_in_sync`` replicas. With ``multiworker`` every worker
+runs this function; the chief writes the layout above to ``output_dir``, worker ``i``
+writes the same layout to ``output_dir/workers/i`` (its own backup, for resuming).
 """
 
 import dataclasses
@@ -46,7 +51,16 @@ def apply_smoke(config):
     return dataclasses.replace(config, **values)
 
 
+STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
+
+
 def make_strategy(name):
+    """The ``tf.distribute`` strategy of ``--strategy``.
+
+    ``default``: one device; ``mirrored``: all local GPUs (one replica each);
+    ``multiworker``: the workers of the ``TF_CONFIG`` environment variable, each with
+    all its local GPUs; ``tpu``: the TPU of ``TPU_NAME`` (or the local TPU VM).
+    """
     import tensorflow as tf
 
     if name == "default":
@@ -54,9 +68,61 @@ def make_strategy(name):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
-        # Reads the cluster from the TF_CONFIG environment variable.
+        # Reads the cluster from the TF_CONFIG environment variable; must be created
+        # before any other TensorFlow op (run_recipe creates it first).
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise MattingInputError(f"--strategy {name!r}: use default, mirrored or multiworker")
+    if name == "tpu":
+        return _tpu_strategy()
+    raise MattingInputError(f"--strategy {name!r}: use one of {', '.join(STRATEGIES)}")
+
+
+def _tpu_strategy():
+    import tensorflow as tf
+
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise MattingInputError(
+            f"--strategy tpu: no TPU found ({reason}); run on a TPU VM or set TPU_NAME"
+        ) from None
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def worker_output_dir(strategy, output_dir):
+    """``output_dir`` on the chief (or without a cluster), ``output_dir/workers/<index>``
+    on the other workers of a multi-worker cluster.
+
+    Keras' callbacks are not multi-worker aware: every worker runs them, so each one gets
+    its own folder (its own ``backup/`` too, which it restores on a restart). The chief
+    is the ``chief`` task, else worker 0 (``MultiWorkerMirroredStrategy``'s convention).
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    if task_type is None:
+        return output_dir
+    task_id = int(resolver.task_id or 0)
+    jobs = resolver.cluster_spec().jobs
+    if task_type == "chief" or (task_type == "worker" and task_id == 0 and "chief" not in jobs):
+        return output_dir
+    return os.path.join(output_dir, "workers", str(task_id))
+
+
+def distribute_ready(dataset):
+    """Shard a training dataset by element across workers (``AutoShardPolicy.DATA``).
+
+    ``model.fit`` splits each (global) batch over the replicas; across workers the
+    default policy would try to shard by input file, but our few files are read once and
+    cached, so every worker builds the same seeded stream and keeps its own elements.
+    """
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA)
+    return dataset.with_options(options)
 
 
 def make_optimizers(config):
@@ -144,7 +210,6 @@ def smoke_validation_dir(config, output_dir):
 
 def build_callbacks(config, recipe, model_ref, output_dir):
     import keras
-    import numpy as np
 
     from keras_matting.training.matting_validation import MattingValidation
 
@@ -154,8 +219,7 @@ def build_callbacks(config, recipe, model_ref, output_dir):
         samples = recipe.validation_samples(config, val_dir)[: config.val_images]
 
         def predict_fn(image, condition):
-            alpha = np.asarray(model_ref().generator.predict_alpha(image, condition))
-            return alpha.reshape(alpha.shape[:2])
+            return model_ref().generator.predict_alpha(image, condition)
 
         callbacks.append(MattingValidation(
             samples, predict_fn, every_epochs=config.validate_every_epochs,
@@ -203,15 +267,27 @@ def run_recipe(recipe, config):
     """Train ``recipe`` (``IGFRecipe`` or ``AlphaGANRecipe``) with ``config``; returns the history."""
     if config.smoke:
         config = apply_smoke(config)
-    output_dir = config.output_dir
+    # First: MultiWorkerMirroredStrategy must be created before any other TensorFlow op.
+    strategy = make_strategy(config.strategy)
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise MattingInputError(
+            f"--batch-size {config.batch_size} is the global batch and must be a multiple of "
+            f"the {replicas} replicas of --strategy {config.strategy}"
+        )
+    output_dir = worker_output_dir(strategy, config.output_dir)
+    if output_dir != config.output_dir:
+        print(f"not the chief worker: writing to {output_dir}", flush=True)
     os.makedirs(output_dir, exist_ok=True)
     if config.smoke:
         config = dataclasses.replace(config, bg_dir=smoke_backgrounds(config, output_dir))
     _write_json(os.path.join(output_dir, "config.json"), dataclasses.asdict(config))
+    if replicas > 1:
+        print(f"{replicas} replicas: global batch {config.batch_size}, "
+              f"{config.batch_size // replicas} per replica", flush=True)
 
-    strategy = make_strategy(config.strategy)
     fg_dir, alpha_dir = training_data_dirs(config, recipe, output_dir)
-    dataset = recipe.build_dataset(config, fg_dir, alpha_dir, seed=config.seed)
+    dataset = distribute_ready(recipe.build_dataset(config, fg_dir, alpha_dir, seed=config.seed))
     with strategy.scope():
         model = recipe.build_model(config)
         if config.init_weights:
@@ -229,6 +305,7 @@ def run_recipe(recipe, config):
     _save_atomic(model.generator, generator_path)
     _write_json(os.path.join(output_dir, "summary.json"), {
         "recipe": recipe.name, "epochs": epochs, "steps": epochs * config.steps_per_epoch,
+        "replicas": replicas, "global_batch": config.batch_size,
         "seconds_this_run": seconds, "generator": generator_path,
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},
     })

@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_matting.metrics.unknown_mse import UnknownMSE
 from keras_matting.metrics.unknown_sad import UnknownSAD
+from keras_matting.models import gan_trainer_utils
 from keras_matting.models.alphagan.alphagan_generator import AlphaGANGenerator
 from keras_matting.models.alphagan.alphagan_losses import (
     alpha_prediction_loss,
@@ -40,6 +41,13 @@ class AlphaGAN(keras.Model):
        when N > 1; drawn with a ``keras.random.SeedGenerator``);
     3. updates G on ``w_alpha L_alpha + w_comp L_comp + w_gan (-log D(fake))`` (eq. 3 with
        the non-saturating generator loss), D evaluated after its update.
+
+    Under a ``tf.distribute`` strategy the step equals the single-device step on the
+    global batch of N: the losses are divided by ``num_replicas_in_sync`` before
+    differentiation (the optimizers sum the replicas' gradients; the reported losses are
+    unscaled), ``B'`` is rolled over the global batch (backgrounds are all-gathered
+    across replicas), and BatchNormalization statistics are per replica (see
+    ``keras_matting.models.gan_trainer_utils``).
 
     ``test_step`` (``evaluate``, validation) reports ``alpha_loss``, ``comp_loss`` and the
     unknown-region ``sad`` (in thousands) and ``mse`` (``keras_matting.metrics``).
@@ -115,11 +123,7 @@ class AlphaGAN(keras.Model):
         self.gan_loss_weight = float(gan_loss_weight)
         # model.optimizer is G's, for callbacks (learning-rate schedules, ReduceLROnPlateau).
         super().compile(optimizer=self.g_optimizer, **kwargs)
-        # Built here: optimizer variables cannot be created inside the XLA train function.
-        if not self.g_optimizer.built:
-            self.g_optimizer.build(self.generator.trainable_variables)
-        if not self.d_optimizer.built:
-            self.d_optimizer.build(self.discriminator.trainable_variables)
+        gan_trainer_utils.build_optimizers(self)
         self._alphagan_compile_kwargs = {
             key: kwargs[key]
             for key in ("jit_compile", "steps_per_execution", "run_eagerly")
@@ -130,8 +134,7 @@ class AlphaGAN(keras.Model):
         if not self.compiled:
             return None
         return {
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            **gan_trainer_utils.serialize_optimizers(self),
             "alpha_loss_weight": self.alpha_loss_weight,
             "comp_loss_weight": self.comp_loss_weight,
             "gan_loss_weight": self.gan_loss_weight,
@@ -139,10 +142,7 @@ class AlphaGAN(keras.Model):
         }
 
     def compile_from_config(self, config):
-        config = dict(config)
-        for key in ("g_optimizer", "d_optimizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        self.compile(**config)
+        gan_trainer_utils.compile_from_config(self, config)
 
     @property
     def metrics(self):
@@ -162,10 +162,15 @@ class AlphaGAN(keras.Model):
         return self.generator(inputs, training=training)
 
     def _other_backgrounds(self, bg):
-        n = ops.cast(ops.shape(bg)[0], "int32")
+        # Under tf.distribute the roll runs over the global batch: the shift is drawn in
+        # sync on every replica, each replica takes its rows (a per-replica batch of 1
+        # would otherwise always get its own background back).
+        all_bg, start = gan_trainer_utils.gather_replicas(bg)
+        n = ops.cast(ops.shape(all_bg)[0], "int32")
         draw = keras.random.uniform((), seed=self.seed_generator)
         shift = 1 + ops.cast(ops.floor(draw * ops.cast(n - 1, "float32")), "int32")
-        return ops.take(bg, ops.mod(ops.arange(n, dtype="int32") + shift, n), axis=0)
+        rows = ops.arange(ops.shape(bg)[0], dtype="int32") + ops.cast(start, "int32")
+        return ops.take(all_bg, ops.mod(rows + shift, n), axis=0)
 
     def train_step(self, data):
         image, trimap, alpha, fg, bg = (data[key] for key in BATCH_KEYS)
@@ -184,7 +189,8 @@ class AlphaGAN(keras.Model):
                         self.discriminator(real, training=True),
                         self.discriminator(ops.stop_gradient(fake), training=True),
                     )
-                self.d_optimizer.apply(d_tape.gradient(d_loss, d_vars), d_vars)
+                    d_scaled = gan_trainer_utils.scale_loss_for_replicas(d_loss)
+                self.d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
             alpha_loss = alpha_prediction_loss(alpha, alpha_pred, trimap)
             comp_loss = compositional_loss(image, fg, bg, alpha_pred, trimap)
             gan_loss = generator_adversarial_loss(self.discriminator(fake, training=True))
@@ -193,7 +199,8 @@ class AlphaGAN(keras.Model):
                 + self.comp_loss_weight * comp_loss
                 + self.gan_loss_weight * gan_loss
             )
-        self.g_optimizer.apply(g_tape.gradient(g_loss, g_vars), g_vars)
+            g_scaled = gan_trainer_utils.scale_loss_for_replicas(g_loss)
+        self.g_optimizer.apply(g_tape.gradient(g_scaled, g_vars), g_vars)
 
         results = {}
         for tracker, value in (

@@ -37,15 +37,12 @@ trainable, 57,696 BatchNormalization moving statistics); the ResNet50 backbone w
 """
 
 import keras
-import numpy as np
-import tensorflow as tf
 
-from keras_matting.errors import MattingInputError
-from keras_matting.inference.padding import crop_to_size, pad_to_multiple
 from keras_matting.layers.bilinear_up_sampling_2d import BilinearUpSampling2D
 from keras_matting.layers.max_unpooling_2d import MaxUnpooling2D
 from keras_matting.layers.spatial_broadcast import SpatialBroadcast
 from keras_matting.models.backbones.dilated_resnet_backbone import DilatedResNetBackbone
+from keras_matting.models.matting_generator import MattingGenerator
 
 IMAGENET_MEAN_RGB = (123.68, 116.779, 103.939)  # keras.applications "caffe" mode, RGB order
 
@@ -78,7 +75,7 @@ def apply_aspp(x, filters=256, dilation_rates=(6, 12, 18), name="aspp"):
 
 
 @keras.saving.register_keras_serializable(package="keras_matting")
-class AlphaGANGenerator(keras.Model):
+class AlphaGANGenerator(MattingGenerator):
     """AlphaGAN generator: 4-channel image + trimap in, alpha matte out.
 
     Input: one ``(N, H, W, 4)`` float32 tensor, RGB in [0, 1] concatenated with the trimap in
@@ -120,6 +117,7 @@ class AlphaGANGenerator(keras.Model):
     """
 
     size_multiple = 8
+    condition_name = "trimap"
 
     def __init__(
         self,
@@ -188,7 +186,6 @@ class AlphaGANGenerator(keras.Model):
         self.aspp_dilation_rates = [int(r) for r in aspp_dilation_rates]
         self.skip_filters = [int(f) for f in skip_filters]
         self.decoder_filters = [list(deconv1), list(deconv2), list(deconv4)]
-        self._predict_function = None
 
     def get_config(self):
         return {
@@ -204,42 +201,3 @@ class AlphaGANGenerator(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-    def _padded_forward(self, inputs):
-        padded, size = pad_to_multiple(inputs, self.size_multiple)
-        return crop_to_size(self(padded, training=False), size)
-
-    def predict_alpha(self, image, trimap):
-        """Alpha matte for one image (H, W, 3) or a batch (N, H, W, 3) of any size.
-
-        ``image`` is RGB in [0, 1], ``trimap`` (H, W), (H, W, 1) or (N, H, W, 1) in
-        {0, 0.5, 1}. The input is reflect-padded to a multiple of 8 and the output cropped
-        back, in one ``tf.function`` with a dynamic-size signature (``model.predict`` on one
-        512×512 image was measured 2× slower). Returns a float32 numpy array (H, W) or
-        (N, H, W).
-        """
-        image = np.asarray(image, dtype="float32")
-        trimap = np.asarray(trimap, dtype="float32")
-        single = image.ndim == 3
-        if single:
-            image = image[None]
-            trimap = trimap[None]
-        if trimap.ndim == image.ndim - 1:
-            trimap = trimap[..., None]
-        if image.ndim != 4 or image.shape[-1] != 3:
-            raise MattingInputError(
-                f"image has shape {image.shape}; pass RGB as (H, W, 3) or (N, H, W, 3)"
-            )
-        if trimap.shape != image.shape[:3] + (1,):
-            raise MattingInputError(
-                f"trimap shape {trimap.shape[1:3]} does not match image shape "
-                f"{image.shape[1:3]}; resize the trimap to the image"
-            )
-        if self._predict_function is None:
-            self._predict_function = tf.function(
-                self._padded_forward,
-                input_signature=[tf.TensorSpec((None, None, None, 4), tf.float32)],
-            )
-        alpha = self._predict_function(tf.constant(np.concatenate([image, trimap], axis=-1)))
-        alpha = alpha.numpy()[..., 0]
-        return alpha[0] if single else alpha

@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_matting.inference.padding import crop_to_size, pad_to_multiple
 from keras_matting.metrics import UnknownMSE, UnknownSAD
+from keras_matting.models import gan_trainer_utils
 from keras_matting.models.igf.igf_discriminator import IGFDiscriminator
 from keras_matting.models.igf.igf_generator import IGFGenerator
 from keras_matting.models.igf.igf_losses import (
@@ -66,7 +67,16 @@ class IGF(keras.Model):
 
     The generator runs once per step (in training mode, so its BN statistics
     update once): its output, detached, feeds the critic update; the
-    generator loss then uses the updated critic. ``test_step`` reports SAD
+    generator loss then uses the updated critic.
+
+    Under a ``tf.distribute`` strategy the step equals the single-device step on
+    the global batch: the losses are divided by ``num_replicas_in_sync`` before
+    differentiation (the optimizers sum the replicas' gradients; the reported
+    losses are unscaled), the gradient-penalty ``eps`` is drawn per sample of
+    the global batch, and BatchNormalization statistics are per replica
+    (see ``keras_matting.models.gan_trainer_utils``).
+
+    ``test_step`` reports SAD
     (/1000) and MSE in the unknown region of ``batch["trimap"]`` ({0, 0.5,
     1}) or, without one, of ``dilate(M, 20) - erode(M, 20)`` (paper 4.2),
     with ``keras_matting.metrics.UnknownSAD`` / ``UnknownMSE`` on float
@@ -141,9 +151,7 @@ class IGF(keras.Model):
         self.gabor_loss_weight = float(gabor_loss_weight)
         self.adversarial_loss_weight = float(adversarial_loss_weight)
         self.gradient_penalty_weight = float(gradient_penalty_weight)
-        # Create the optimizer slots now, outside the (possibly XLA) train function.
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+        gan_trainer_utils.build_optimizers(self)
 
     @property
     def metrics(self):
@@ -159,10 +167,13 @@ class IGF(keras.Model):
 
         ``eps ~ U(0, 1)`` per sample (Gulrajani et al. 2017); the norm is per
         sample over all pixels; ``D`` is the mean of the PatchGAN score map
-        (the critic value whose expectation the LSGAN losses take).
+        (the critic value whose expectation the LSGAN losses take). Under
+        ``tf.distribute``, ``eps`` is drawn for the global batch and sliced per
+        replica, so replicas do not repeat each other's draws.
         """
-        batch = ops.shape(alpha)[0]
-        eps = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator, dtype=alpha.dtype)
+        eps = gan_trainer_utils.per_sample_uniform(
+            ops.shape(alpha)[0], self.seed_generator, dtype=alpha.dtype
+        )
         mixed = eps * alpha + (1.0 - eps) * pred
         with tf.GradientTape() as tape:
             tape.watch(mixed)
@@ -194,8 +205,13 @@ class IGF(keras.Model):
                 d_loss = self.adversarial_loss_weight * (
                     d_adv + self.gradient_penalty_weight * penalty
                 )
+                # The penalty's inner gradient is w.r.t. the inputs, per sample: only
+                # the total is scaled for the cross-replica sum of the weight gradients.
+                d_scaled = gan_trainer_utils.scale_loss_for_replicas(d_loss)
             d_vars = self.discriminator.trainable_variables
-            self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
+            self.d_optimizer.apply_gradients(
+                zip(d_tape.gradient(d_scaled, d_vars), d_vars, strict=True)
+            )
 
         # Generator update against the updated critic.
         with g_tape:
@@ -210,8 +226,11 @@ class IGF(keras.Model):
                 + self.gabor_loss_weight * l_gabor
                 + self.adversarial_loss_weight * g_adv
             )
+            g_scaled = gan_trainer_utils.scale_loss_for_replicas(g_loss)
         g_vars = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
+        self.g_optimizer.apply_gradients(
+            zip(g_tape.gradient(g_scaled, g_vars), g_vars, strict=True)
+        )
 
         values = {
             "g_loss": g_loss,
@@ -264,8 +283,7 @@ class IGF(keras.Model):
         if not self.compiled:
             return None
         return {
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            **gan_trainer_utils.serialize_optimizers(self),
             "global_loss_weight": self.global_loss_weight,
             "local_loss_weight": self.local_loss_weight,
             "gabor_loss_weight": self.gabor_loss_weight,
@@ -274,7 +292,4 @@ class IGF(keras.Model):
         }
 
     def compile_from_config(self, config):
-        config = dict(config)
-        for key in ("g_optimizer", "d_optimizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        self.compile(**config)
+        gan_trainer_utils.compile_from_config(self, config)

@@ -1,11 +1,10 @@
 """IGFGenerator: the lightweight hourglass of the Inductive Guided Filter (Li et al. 2019)."""
 
 import keras
-import tensorflow as tf
 
-from keras_matting.inference.padding import crop_to_size, pad_to_multiple
 from keras_matting.layers.bilinear_up_sampling_2d import BilinearUpSampling2D
 from keras_matting.layers.guided_linear_transform import GuidedLinearTransform
+from keras_matting.models.matting_generator import MattingGenerator
 
 BN_MOMENTUM = 0.99
 BN_EPSILON = 1e-3
@@ -95,7 +94,7 @@ def apply_spatial_attention(decoder, input_features, bottleneck, name=None):
 
 
 @keras.saving.register_keras_serializable(package="keras_matting")
-class IGFGenerator(keras.Model):
+class IGFGenerator(MattingGenerator):
     """Inductive Guided Filter generator: alpha = phi_A(I, M) . I + phi_B(I, M).
 
     A lightweight hourglass (U-Net style) predicts per-pixel linear
@@ -163,7 +162,7 @@ class IGFGenerator(keras.Model):
     >>> gen = IGFGenerator(encoder_channels=(4, 4, 4, 4, 8), decoder_channels=(4, 4, 4))
     >>> image, mask = np.random.rand(1, 50, 70, 3), np.ones((1, 50, 70, 1))
     >>> gen.predict_alpha(image, mask).shape
-    TensorShape([1, 50, 70, 1])
+    (1, 50, 70)
 
     Reference:
         Li, Zhang, Zhao, Lu, "Inductive Guided Filter: Real-time Deep Image
@@ -172,6 +171,7 @@ class IGFGenerator(keras.Model):
     """
 
     size_multiple = 32
+    condition_name = "mask"
 
     def __init__(
         self,
@@ -235,39 +235,6 @@ class IGFGenerator(keras.Model):
         self.num_residual_blocks = num_residual_blocks
         self.stem_kernel_size = stem_kernel_size
         self.input_shape_arg = input_shape
-        self._predict_fn = None
-
-    def predict_alpha(self, image, mask):
-        """Alpha for images of any size: pad to ``size_multiple``, run, crop back.
-
-        Runs as a ``tf.function`` (about twice as fast as ``model.predict`` on
-        single images). ``image`` is ``(N, H, W, 3)`` or ``(H, W, 3)`` in
-        ``[0, 1]``, ``mask`` the matching 1-channel weak mask in ``{0, 1}``;
-        returns float32 alpha ``(N, H, W, 1)`` (or ``(H, W, 1)``).
-        """
-        image = tf.convert_to_tensor(image, tf.float32)
-        mask = tf.convert_to_tensor(mask, tf.float32)
-        single = image.shape.rank == 3
-        if single:
-            image, mask = image[None], mask[None]
-        if mask.shape.rank == 3:
-            mask = mask[..., None]
-        if self._predict_fn is None:
-            self._predict_fn = tf.function(
-                self._predict_padded,
-                input_signature=[
-                    tf.TensorSpec([None, None, None, 3], tf.float32),
-                    tf.TensorSpec([None, None, None, 1], tf.float32),
-                ],
-            )
-        alpha = self._predict_fn(image, mask)
-        return alpha[0] if single else alpha
-
-    def _predict_padded(self, image, mask):
-        x = tf.concat([image, mask], axis=-1)
-        x, size = pad_to_multiple(x, self.size_multiple)
-        alpha = self(x, training=False)
-        return crop_to_size(alpha, size)
 
     def get_config(self):
         return {

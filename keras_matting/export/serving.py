@@ -1,0 +1,105 @@
+"""The exported inference function: image + trimap/mask in, alpha out, any size.
+
+Every export format (SavedModel, TFLite, ONNX) wraps the generator in the same function:
+
+- inputs ``image`` ``(N, H, W, 3)`` float32 RGB in [0, 1] and ``trimap`` (AlphaGAN, values
+  {0, 0.5, 1}) or ``mask`` (IGF, values {0, 1}) ``(N, H, W, 1)`` float32;
+- the two are concatenated, reflect-padded at the bottom/right to the generator's
+  ``size_multiple`` (IGF 32, AlphaGAN 8), run, and the alpha is cropped back;
+- output ``alpha`` ``(N, H, W, 1)`` float32 in [0, 1].
+
+With a static size (fixed-size TFLite/ONNX) the padding is computed in Python: a size that
+is already a multiple has no pad or crop op at all. With a dynamic size, ``robust=True``
+(SavedModel) uses :func:`keras_matting.inference.padding.pad_to_multiple`, which also pads
+images smaller than the stride (a ``tf.cond`` + ``tf.while_loop``); ``robust=False``
+(TFLite, ONNX) is one ``MIRROR_PAD``/``Pad(reflect)`` and needs ``H, W >= size_multiple``:
+no control flow in the mobile graph.
+"""
+
+__all__ = ["condition_name", "padded_alpha", "serving_specs", "uint8_to_condition"]
+
+
+def condition_name(generator):
+    """``"trimap"`` (AlphaGAN) or ``"mask"`` (IGF): the name of the second input."""
+    from keras_matting.models.registry import condition_of
+
+    return condition_of(generator)
+
+
+def serving_specs(generator, size=None, batch=None, dtype="float32"):
+    """``[TensorSpec image, TensorSpec trimap|mask]`` of the exported function.
+
+    Args:
+        generator: an ``AlphaGANGenerator`` or ``IGFGenerator``.
+        size: ``None`` for any height and width, or ``(height, width)``.
+        batch: ``None`` for any batch size, or an int.
+        dtype: ``"float32"`` or ``"uint8"``.
+    """
+    import tensorflow as tf
+
+    h, w = (None, None) if size is None else (int(size[0]), int(size[1]))
+    name = condition_name(generator)
+    return [
+        tf.TensorSpec((batch, h, w, 3), dtype, name="image"),
+        tf.TensorSpec((batch, h, w, 1), dtype, name=name),
+    ]
+
+
+def uint8_to_condition(condition, name):
+    """uint8 0-255 trimap -> {0, 0.5, 1} (< 85 background, > 170 foreground, as
+    ``keras-matting predict``), or mask -> {0, 1} (> 127 foreground)."""
+    import tensorflow as tf
+
+    c = tf.cast(condition, tf.float32)
+    if name == "trimap":
+        return tf.where(c < 85.0, 0.0, tf.where(c > 170.0, 1.0, 0.5))
+    return tf.cast(c > 127.0, tf.float32)
+
+
+def _reflect_pad(x, multiple):
+    import tensorflow as tf
+
+    shape = tf.shape(x)
+    height, width = shape[1], shape[2]
+    pad_h = (multiple - height % multiple) % multiple
+    pad_w = (multiple - width % multiple) % multiple
+    padded = tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
+    # A run-time pad loses the static channel count in the converter's shape inference
+    # (set_shape is not enough, EnsureShape is a Flex op) and TFLite's DEPTHWISE_CONV_2D
+    # needs it: a RESHAPE to the same shape with a constant channel count restores it.
+    channels = x.shape[-1]
+    padded = tf.reshape(padded, tf.stack([shape[0], height + pad_h, width + pad_w, channels]))
+    return padded, (height, width)
+
+
+def padded_alpha(generator, image, condition, robust=True):
+    """Alpha ``(N, H, W, 1)`` of ``generator`` for float32 ``image`` and ``condition``.
+
+    Args:
+        generator: an ``AlphaGANGenerator`` or ``IGFGenerator`` (has ``size_multiple``).
+        image: ``(N, H, W, 3)`` float32 tensor in [0, 1].
+        condition: ``(N, H, W, 1)`` float32 trimap or mask.
+        robust: dynamic sizes only; see the module docstring.
+    """
+    import tensorflow as tf
+
+    from keras_matting.inference.padding import crop_to_size, pad_to_multiple
+
+    x = tf.concat([image, condition], axis=-1)
+    multiple = generator.size_multiple
+    height, width = image.shape[1], image.shape[2]
+    if height is not None and width is not None:
+        pad_h, pad_w = -height % multiple, -width % multiple
+        if pad_h == 0 and pad_w == 0:
+            return generator(x, training=False)
+        if pad_h < height and pad_w < width:
+            x = tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
+        else:
+            x, _ = pad_to_multiple(x, multiple)
+        return generator(x, training=False)[:, :height, :width, :]
+    if robust:
+        padded, size = pad_to_multiple(x, multiple)
+        padded.set_shape([x.shape[0], None, None, x.shape[-1]])
+    else:
+        padded, size = _reflect_pad(x, multiple)
+    return crop_to_size(generator(padded, training=False), size)
