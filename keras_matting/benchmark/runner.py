@@ -18,6 +18,7 @@ BACKENDS = {
     "keras": "Keras tf.function",
     "xla": "Keras tf.function + XLA (jit_compile)",
     **{f"tflite-{q}": f"TFLite {TFLITE_LABELS[q]}, XNNPACK" for q in TFLITE_VARIANTS},
+    "tflite-packed": "TFLite fp32, packed 4-channel input, XNNPACK",
     "onnx": "onnxruntime (graph optimisation: all)",
 }
 CLASSICAL = {"mask": ("guided-filter", "fast guided filter (numpy/OpenCV, r=64, eps=1e-5, s=4)"),
@@ -129,11 +130,13 @@ def run_benchmark(generator, config, note=None):
                     spec["model"] = keras_path
                 elif key.startswith("tflite"):
                     quantize = key.split("-", 1)[1]
-                    log(f"converting TFLite {quantize} ...")
+                    packed = quantize == "packed"
+                    quantize = "none" if packed else quantize
+                    log(f"converting {label} ...")
                     spec["model"] = export_tflite(
                         generator, os.path.join(workdir, f"{key}.tflite"), size=config.size,
                         batch=config.batch, quantize=quantize,
-                        calibration_count=config.calibration_count,
+                        calibration_count=config.calibration_count, packed=packed,
                     )
                     if val_path:
                         spec["val"] = val_path

@@ -4,8 +4,8 @@
         [--batch 1] [--threads 2] [--runs 10] [--warmup 2] [--val-dir DIR]
         [--skip xla,onnx,...] [--calibration-count 16]
 
-Rows: Keras tf.function, XLA, TFLite fp32 / fp16 / dynamic-range / int8 (XNNPACK,
-``num_threads=T``, fixed-size models), onnxruntime (``intra_op_num_threads=T``), and the
+Rows: Keras tf.function, XLA, TFLite fp32 / fp16 / dynamic-range / int8 and fp32 with one
+packed 4-channel input (XNNPACK, ``num_threads=T``, fixed-size models), onnxruntime (``intra_op_num_threads=T``), and the
 classical method a user would pick instead on the same input (IGF: fast guided filter;
 AlphaGAN: closed-form matting, pymatting). Each row runs in a fresh subprocess (peak RSS
 is that process's). The input is a procedural composite (:mod:`keras_matting.export.
@@ -20,7 +20,7 @@ import sys
 from keras_matting.errors import MattingInputError
 
 SKIPPABLE = ("keras", "xla", "tflite", "tflite-none", "tflite-float16", "tflite-dynamic",
-             "tflite-int8", "onnx", "guided-filter", "closed-form")
+             "tflite-int8", "tflite-packed", "onnx", "guided-filter", "closed-form")
 
 
 def build_parser():

@@ -1,7 +1,8 @@
 """``keras-matting export``: SavedModel (TF Serving), TFLite (LiteRT, builtins only) or ONNX.
 
     keras-matting export --model NAME|PATH --format saved_model|tflite|onnx
-        [--quantize none|float16|dynamic|int8] [--size HxW] [--batch N] --out PATH
+        [--quantize none|float16|dynamic|int8] [--size HxW] [--batch N] [--packed-input]
+        --out PATH
         [--random-weights] [--calibration-count N] [--opset 17]
 
 Every format takes ``image`` (N, H, W, 3) float32 RGB in [0, 1] and ``trimap`` (AlphaGAN,
@@ -41,6 +42,9 @@ def build_parser():
                              "default: any size (dynamic)")
     parser.add_argument("--batch", type=int, metavar="N",
                         help="TFLite/ONNX: fixed batch size (default 1 with --size, else any)")
+    parser.add_argument("--packed-input", action="store_true",
+                        help="TFLite: one 4-channel input image_mask / image_trimap = "
+                             "concat(image, guide) instead of two (fastest on phones)")
     parser.add_argument("--out", required=True, metavar="PATH",
                         help="output file (.tflite, .onnx) or directory (SavedModel)")
     parser.add_argument("--random-weights", action="store_true",
@@ -70,6 +74,8 @@ def _check(args):
         )
     if args.batch is not None and (args.batch < 1 or args.format == "saved_model"):
         raise MattingInputError("--batch must be >= 1 and applies to tflite and onnx only")
+    if args.packed_input and args.format != "tflite":
+        raise MattingInputError("--packed-input applies to --format tflite only; drop it")
     if args.opset < 17:
         raise MattingInputError(f"--opset {args.opset}: use 17 or later")
     if args.calibration_count < 1:
@@ -99,7 +105,8 @@ def main(argv=None):
         from keras_matting.export.tflite import export_tflite
 
         path = export_tflite(generator, args.out, size=size, batch=args.batch,
-                             quantize=args.quantize, calibration_count=args.calibration_count)
+                             quantize=args.quantize, calibration_count=args.calibration_count,
+                             packed=args.packed_input)
     else:
         from keras_matting.export.onnx import export_onnx
 

@@ -59,9 +59,12 @@ def parse_args(args):
     recipes = _recipes()
     if not args or args[0] not in recipes:
         build_parser().parse_args(args[:1] or ["--help"])
+    from keras_matting.training.runner import smoke_defaults
+
     recipe = recipes[args[0]]
     namespace = build_parser(args[0]).parse_args(args[1:])
-    return recipe, config_from_args(recipe.config_cls, namespace)
+    presets = smoke_defaults(recipe.config_cls) if namespace.smoke else None
+    return recipe, config_from_args(recipe.config_cls, namespace, presets=presets)
 
 
 def main(argv=None):

@@ -53,7 +53,7 @@ def calibration_sample(rng, condition, size):
     return image.astype(np.float32), guide[..., None], alpha
 
 
-def representative_dataset(condition, size, count=32, batch=1, seed=0):
+def representative_dataset(condition, size, count=32, batch=1, seed=0, packed=False):
     """A zero-argument callable yielding ``[image, guide]`` batches for the TFLite converter.
 
     Args:
@@ -62,6 +62,7 @@ def representative_dataset(condition, size, count=32, batch=1, seed=0):
         count: number of batches.
         batch: images per batch.
         seed: samples are a function of ``(seed, index)`` only.
+        packed: yield one 4-channel ``concat(image, guide)`` instead.
     """
 
     def generate():
@@ -70,6 +71,7 @@ def representative_dataset(condition, size, count=32, batch=1, seed=0):
                 calibration_sample(np.random.default_rng([seed, i, j]), condition, size)
                 for j in range(batch)
             ]
-            yield [np.stack([s[0] for s in samples]), np.stack([s[1] for s in samples])]
+            image, guide = np.stack([s[0] for s in samples]), np.stack([s[1] for s in samples])
+            yield [np.concatenate([image, guide], axis=-1)] if packed else [image, guide]
 
     return generate

@@ -42,6 +42,7 @@ def convert_to_tflite(
     calibration_count=32,
     calibration_size=None,
     seed=0,
+    packed=False,
 ):
     """Convert ``generator`` to a TFLite flatbuffer (bytes), TFLite builtin ops only.
 
@@ -54,6 +55,9 @@ def convert_to_tflite(
         calibration_size: int8 only, ``(height, width)`` of the calibration images;
             default ``size`` for fixed models, 256x256 for dynamic ones.
         seed: seed of the calibration images.
+        packed: one 4-channel input ``image_trimap`` / ``image_mask`` = concat(image,
+            guide) instead of two inputs: no full-resolution concatenation in the graph
+            (the fastest for phones, whose app fills one buffer anyway).
 
     Returns:
         The ``.tflite`` model as bytes.
@@ -64,7 +68,12 @@ def convert_to_tflite(
     )
 
     from keras_matting.export.calibration import representative_dataset
-    from keras_matting.export.serving import condition_name, padded_alpha, serving_specs
+    from keras_matting.export.serving import (
+        condition_name,
+        packed_alpha,
+        padded_alpha,
+        serving_specs,
+    )
 
     if quantize not in QUANTIZATIONS:
         raise MattingInputError(
@@ -72,19 +81,22 @@ def convert_to_tflite(
         )
     if size is not None and batch is None:
         batch = 1
-    specs = serving_specs(generator, size=size, batch=batch)
-    fn = tf.function(
-        lambda image, guide: {"alpha": padded_alpha(generator, image, guide, robust=False)},
-        input_signature=specs,
-    )
+    specs = serving_specs(generator, size=size, batch=batch, packed=packed)
+    if packed:
+        fn = tf.function(lambda x: {"alpha": packed_alpha(generator, x, robust=False)},
+                         input_signature=specs)
+    else:
+        fn = tf.function(
+            lambda image, guide: {"alpha": padded_alpha(generator, image, guide, robust=False)},
+            input_signature=specs,
+        )
     # Freezing first: TFLiteConverter.from_concrete_functions on the unfrozen function
     # left Keras 3 variables as uninitialised READ_VARIABLE ops (measured: NaN outputs).
     frozen = convert_variables_to_constants_v2(fn.get_concrete_function())
     # Freezing flattens the outputs (``output_0``); re-wrap to name the output ``alpha``
     # in the model's signature.
-    named = tf.function(
-        lambda image, guide: {"alpha": frozen(image, guide)[0]}, input_signature=specs
-    ).get_concrete_function()
+    named = tf.function(lambda *args: {"alpha": frozen(*args)[0]},
+                        input_signature=specs).get_concrete_function()
     converter = tf.lite.TFLiteConverter.from_concrete_functions([named], generator)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantize != "none":
@@ -95,7 +107,7 @@ def convert_to_tflite(
         cal_size = calibration_size or size or DEFAULT_CALIBRATION_SIZE
         converter.representative_dataset = representative_dataset(
             condition_name(generator), cal_size, count=calibration_count, batch=batch or 1,
-            seed=seed,
+            seed=seed, packed=packed,
         )
     return converter.convert()
 

@@ -36,14 +36,15 @@ class TFLiteRunner:
             experimental_op_resolver_type=getattr(OpResolverType, op_resolver.upper()),
         )
         inputs = self.interpreter.get_input_details()
-        if len(inputs) != 2:
+        if len(inputs) not in (1, 2):
             raise MattingInputError(
-                f"TFLite model has {len(inputs)} inputs, expected 2 (image and trimap/mask): "
-                "export it with keras-matting export"
+                f"TFLite model has {len(inputs)} inputs, expected image and trimap/mask "
+                "(or one packed 4-channel input): export it with keras-matting export"
             )
+        self.packed = len(inputs) == 1
         image = [d for d in inputs if "image" in d["name"]]
         self._image = image[0] if image else inputs[0]
-        self._guide = next(d for d in inputs if d["index"] != self._image["index"])
+        self._guide = next((d for d in inputs if d["index"] != self._image["index"]), None)
         self._output = self.interpreter.get_output_details()[0]["index"]
         self.dynamic = bool(np.any(self._image["shape_signature"] == -1))
         self.input_shape = tuple(int(s) for s in self._image["shape_signature"])
@@ -54,6 +55,8 @@ class TFLiteRunner:
         """``image`` ``(N, H, W, 3)`` and ``guide`` ``(N, H, W, 1)`` float32 -> alpha."""
         image = np.ascontiguousarray(image, np.float32)
         guide = np.ascontiguousarray(guide, np.float32)
+        if self.packed:  # the app writes one 4-channel buffer
+            image = np.concatenate([image, guide], axis=-1)
         if image.shape != self._shape:
             if not self.dynamic:
                 raise MattingInputError(
@@ -61,10 +64,12 @@ class TFLiteRunner:
                     f"{image.shape}; resize the input or export a dynamic-size model"
                 )
             self.interpreter.resize_tensor_input(self._image["index"], image.shape)
-            self.interpreter.resize_tensor_input(self._guide["index"], guide.shape)
+            if not self.packed:
+                self.interpreter.resize_tensor_input(self._guide["index"], guide.shape)
             self.interpreter.allocate_tensors()
             self._shape = image.shape
         self.interpreter.set_tensor(self._image["index"], image)
-        self.interpreter.set_tensor(self._guide["index"], guide)
+        if not self.packed:
+            self.interpreter.set_tensor(self._guide["index"], guide)
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self._output).copy()

@@ -15,12 +15,17 @@ therefore made for the whole global batch and each replica takes its own slice
 (:func:`replica_batch_slice`): replicas get different numbers, and the step equals the
 single-device step on the same global batch.
 
-BatchNormalization: statistics are per replica (over the replica's share of the batch),
-as ``keras.layers.BatchNormalization`` does under ``tf.distribute``; the papers' layers
-are kept (``synchronized=True`` would be SyncBN).
+BatchNormalization: batch statistics are per replica (over the replica's share of the
+batch), as ``keras.layers.BatchNormalization`` does under ``tf.distribute``; the papers'
+layers are kept (``synchronized=True`` would be SyncBN). Keras 3 also keeps the moving
+statistics per replica (``aggregation="none"``), so replicas drift apart and the saved
+model would hold replica 0's: :class:`SyncReplicaStatistics` averages them over the
+replicas at each epoch end. The moving averages are linear in the batch statistics, so
+this equals averaging them at every step.
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -100,9 +105,82 @@ def serialize_optimizers(trainer):
     }
 
 
-def compile_from_config(trainer, config):
-    """``trainer.compile(**config)`` with the two optimizers deserialised."""
-    config = dict(config)
-    for key in ("g_optimizer", "d_optimizer"):
-        config[key] = keras.saving.deserialize_keras_object(config[key])
-    trainer.compile(**config)
+def step_logs(values):
+    """The ``train_step``/``test_step`` return value for ``fit``'s cross-replica reduction.
+
+    Under a multi-worker ``MultiWorkerMirroredStrategy`` Keras 3 reduces each returned
+    value with ``strategy.reduce("MEAN", v, axis=0)``, which fails on scalars
+    (tensorflow/tensorflow#72388); shape ``(1,)`` reduces to the scalar mean over the
+    replicas. Other strategies get the scalars.
+    """
+    strategy = tf.distribute.get_strategy()
+    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
+        strategy.extended._in_multi_worker_mode()  # Keras' own test for that reduction
+    )
+    if not multi_worker:
+        return values
+    return {name: ops.reshape(value, (1,)) for name, value in values.items()}
+
+
+class GANTrainerMixin:
+    """Keras plumbing of the GAN trainers (``class IGF(GANTrainerMixin, keras.Model)``)."""
+
+    def compile_from_config(self, config):
+        """``self.compile(**config)`` with the two optimizers deserialised."""
+        config = dict(config)
+        for key in ("g_optimizer", "d_optimizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # The trainers are built in __init__ and their optimizers in compile(): nothing
+        # to build. Keras' symbolic build would also reduce a dict batch with
+        # strategy.reduce, which fails under MultiWorkerMirroredStrategy
+        # (keras-team/keras#20329), and it pulls one batch from the iterator.
+        if (self.generator.built and self.discriminator.built
+                and self.g_optimizer.built and self.d_optimizer.built):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+
+def sync_replica_statistics(model):
+    """Average ``model``'s non-trainable float variables (BatchNorm moving statistics)
+    over the replicas of its strategy; a no-op with one replica. Every worker must call
+    it (it is a collective)."""
+    strategy = model.distribute_strategy
+    if strategy.num_replicas_in_sync == 1:
+        return
+    function = getattr(model, "_sync_replica_statistics_fn", None)
+    if function is None:
+        variables = [v for v in model.non_trainable_variables if _is_float(v.dtype)]
+        if not variables:
+            return
+
+        sizes = [int(np.prod(v.shape)) for v in variables]
+
+        def replica_fn():
+            # One collective on the replica's device: in a tf.function a tensor has no
+            # device of its own, and MultiWorkerMirroredStrategy needs one to reduce to.
+            with tf.device(variables[0].value.device):
+                flat = tf.concat([tf.reshape(tf.cast(v.value, "float32"), [-1])
+                                  for v in variables], axis=0)
+                mean = tf.distribute.get_replica_context().all_reduce(
+                    tf.distribute.ReduceOp.MEAN, flat)
+            for variable, part in zip(variables, tf.split(mean, sizes), strict=True):
+                variable.assign(tf.cast(tf.reshape(part, variable.shape), variable.dtype))
+
+        function = tf.function(lambda: strategy.run(replica_fn))
+        model._sync_replica_statistics_fn = function
+    function()
+
+
+def _is_float(dtype):
+    return keras.backend.standardize_dtype(dtype).startswith(("float", "bfloat"))
+
+
+class SyncReplicaStatistics(keras.callbacks.Callback):
+    """Calls :func:`sync_replica_statistics` at each epoch end; place it before the
+    callbacks that validate or save the model."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        sync_replica_statistics(self.model)

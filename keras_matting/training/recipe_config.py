@@ -102,9 +102,9 @@ def load_config_file(path, config_cls):
     return values
 
 
-def config_from_args(config_cls, args):
-    """Defaults < ``--config`` file < explicit flags."""
-    values = {}
+def config_from_args(config_cls, args, presets=None):
+    """Paper defaults < ``presets`` (e.g. the ``--smoke`` ones) < ``--config`` file < flags."""
+    values = dict(presets or {})
     if getattr(args, "config", None):
         values.update(load_config_file(args.config, config_cls))
     for field in dataclasses.fields(config_cls):

@@ -44,11 +44,13 @@ SMOKE_OVERRIDES = {
 }
 
 
-def apply_smoke(config):
-    """Tiny models on tiny generated data: a few steps that exercise everything."""
-    known = {f.name for f in dataclasses.fields(config)}
-    values = {k: v for k, v in SMOKE_OVERRIDES.items() if k in known}
-    return dataclasses.replace(config, **values)
+def smoke_defaults(config_cls):
+    """``--smoke`` defaults: tiny models on tiny generated data, a few steps.
+
+    They replace the paper defaults only; flags given explicitly still win.
+    """
+    known = {f.name for f in dataclasses.fields(config_cls)}
+    return {k: v for k, v in SMOKE_OVERRIDES.items() if k in known}
 
 
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
@@ -211,9 +213,11 @@ def smoke_validation_dir(config, output_dir):
 def build_callbacks(config, recipe, model_ref, output_dir):
     import keras
 
+    from keras_matting.models.gan_trainer_utils import SyncReplicaStatistics
     from keras_matting.training.matting_validation import MattingValidation
 
-    callbacks = []
+    # First: the replicas' BatchNorm moving statistics agree before validating and saving.
+    callbacks = [SyncReplicaStatistics()]
     val_dir = smoke_validation_dir(config, output_dir) if config.smoke else config.val_dir
     if has_val_folder(val_dir):
         samples = recipe.validation_samples(config, val_dir)[: config.val_images]
@@ -238,8 +242,8 @@ def build_callbacks(config, recipe, model_ref, output_dir):
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), update_freq="epoch",
                                     write_graph=False),
     ]
-    if callbacks and isinstance(callbacks[0], MattingValidation):
-        callbacks.insert(3, keras.callbacks.ModelCheckpoint(
+    if isinstance(callbacks[1], MattingValidation):
+        callbacks.insert(4, keras.callbacks.ModelCheckpoint(
             os.path.join(checkpoints, "best.keras"), monitor="val_sad", mode="min",
             save_best_only=True))
     return callbacks
@@ -263,10 +267,21 @@ def LearningRateLogger():  # noqa: N802 - a factory that keeps keras out of modu
     return _learning_rate_logger_cls()()
 
 
+RESUME_SEED_STRIDE = 7919
+
+
+def backed_up_epoch(output_dir):
+    """The epoch ``BackupAndRestore`` will resume from (0 for a fresh run)."""
+    path = os.path.join(output_dir, "backup", "training_metadata.json")
+    try:
+        with open(path) as f:
+            return int(json.load(f).get("epoch", 0))
+    except (OSError, ValueError):
+        return 0
+
+
 def run_recipe(recipe, config):
     """Train ``recipe`` (``IGFRecipe`` or ``AlphaGANRecipe``) with ``config``; returns the history."""
-    if config.smoke:
-        config = apply_smoke(config)
     # First: MultiWorkerMirroredStrategy must be created before any other TensorFlow op.
     strategy = make_strategy(config.strategy)
     replicas = strategy.num_replicas_in_sync
@@ -287,7 +302,10 @@ def run_recipe(recipe, config):
               f"{config.batch_size // replicas} per replica", flush=True)
 
     fg_dir, alpha_dir = training_data_dirs(config, recipe, output_dir)
-    dataset = distribute_ready(recipe.build_dataset(config, fg_dir, alpha_dir, seed=config.seed))
+    # A resumed run continues with fresh samples instead of replaying the first epochs.
+    resumed_epoch = backed_up_epoch(output_dir)
+    data_seed = config.seed + RESUME_SEED_STRIDE * resumed_epoch
+    dataset = distribute_ready(recipe.build_dataset(config, fg_dir, alpha_dir, seed=data_seed))
     with strategy.scope():
         model = recipe.build_model(config)
         if config.init_weights:

@@ -100,3 +100,20 @@ def test_alphagan_int8_runs_in_range(alphagan_generator):
     # that it runs, keeps float I/O and stays in range, and is not unrelated to fp32.
     assert alpha.shape == reference.shape and alpha.dtype == np.float32
     assert np.corrcoef(alpha.ravel(), reference.ravel())[0, 1] > 0.0
+
+
+def _count(runner, op_name):
+    return sum(op["op_name"] == op_name for op in runner.interpreter._get_ops_details())
+
+
+def test_packed_input_fixed_parity(igf_generator, fixed_models):
+    runner = TFLiteRunner(convert_to_tflite(igf_generator, size=FIXED, packed=True),
+                          num_threads=2)
+    assert runner.packed
+    assert runner.interpreter.get_signature_list()["serving_default"] == {
+        "inputs": ["image_mask"], "outputs": ["alpha"]}
+    # the input concatenation is gone (the decoder's remain)
+    assert _count(runner, "CONCATENATION") == _count(fixed_models["none"], "CONCATENATION") - 1
+    image, guide = random_inputs(1, *FIXED, "mask", seed=5)
+    np.testing.assert_allclose(runner(image, guide), keras_alpha(igf_generator, image, guide),
+                               atol=1e-4)

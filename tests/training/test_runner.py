@@ -79,9 +79,12 @@ def test_killed_training_resumes_from_backup(tmp_path):
         except (OSError, ValueError):
             return 0
 
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "first.log"
+    with open(log, "w") as sink:
+        first = subprocess.Popen(cmd, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
-        assert _wait_for(lambda: backed_up_epochs() >= 3, timeout=300), "no backup written"
+        ready = _wait_for(lambda: backed_up_epochs() >= 3 or first.poll() is not None, timeout=900)
+        assert ready and first.poll() is None, f"no backup written:\n{log.read_text()[-3000:]}"
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     finally:
@@ -97,3 +100,9 @@ def test_killed_training_resumes_from_backup(tmp_path):
     # Only the epochs after the last backup ran again: each epoch is one step here.
     assert len(history["g_loss"]) == 40 - resumed_at
     assert f"Epoch {resumed_at + 1}/40" in second.stdout
+
+
+def test_smoke_presets_yield_to_explicit_flags():
+    _, config = train.parse_args(["igf", "--smoke", "--steps", "5"])
+    assert config.smoke and config.tiny and config.crop_size == 64
+    assert config.steps == 5

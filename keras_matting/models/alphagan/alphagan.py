@@ -26,7 +26,7 @@ def _default_optimizer():
 
 
 @keras.saving.register_keras_serializable(package="keras_matting")
-class AlphaGAN(keras.Model):
+class AlphaGAN(gan_trainer_utils.GANTrainerMixin, keras.Model):
     """AlphaGAN: trains an ``AlphaGANGenerator`` against a ``PatchGANDiscriminator``.
 
     ``fit`` takes batches ``{"image", "trimap", "alpha", "fg", "bg"}`` (float32, NHWC;
@@ -141,8 +141,6 @@ class AlphaGAN(keras.Model):
             **self._alphagan_compile_kwargs,
         }
 
-    def compile_from_config(self, config):
-        gan_trainer_utils.compile_from_config(self, config)
 
     @property
     def metrics(self):
@@ -212,7 +210,7 @@ class AlphaGAN(keras.Model):
         ):
             tracker.update_state(value)
             results[tracker.name] = tracker.result()
-        return results
+        return gan_trainer_utils.step_logs(results)
 
     def test_step(self, data):
         image, trimap, alpha, fg, bg = (data[key] for key in BATCH_KEYS)
@@ -223,11 +221,11 @@ class AlphaGAN(keras.Model):
         )
         self.sad_metric.update_state(alpha, alpha_pred, trimap=trimap)
         self.mse_metric.update_state(alpha, alpha_pred, trimap=trimap)
-        return {
+        return gan_trainer_utils.step_logs({
             m.name: m.result()
             for m in (self.alpha_loss_tracker, self.comp_loss_tracker, self.sad_metric,
                       self.mse_metric)
-        }
+        })
 
     def get_config(self):
         return {

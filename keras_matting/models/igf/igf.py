@@ -48,7 +48,7 @@ def igf_optimizer(learning_rate=LEARNING_RATE):
 
 
 @keras.saving.register_keras_serializable(package="keras_matting")
-class IGF(keras.Model):
+class IGF(gan_trainer_utils.GANTrainerMixin, keras.Model):
     """Inductive Guided Filter trainer: generator + conditional PatchGAN critic.
 
     ``call()`` runs the generator (input ``concat(image, mask)``, 4
@@ -244,7 +244,9 @@ class IGF(keras.Model):
         }
         for name, value in values.items():
             self.loss_trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.loss_trackers.items()}
+        return gan_trainer_utils.step_logs(
+            {name: tracker.result() for name, tracker in self.loss_trackers.items()}
+        )
 
     def test_step(self, data):
         image, mask, alpha = data["image"], data["mask"], data["alpha"]
@@ -259,7 +261,9 @@ class IGF(keras.Model):
         pred = crop_to_size(self.generator(inputs, training=False), size)
         self.sad_metric.update_state(alpha, pred, trimap=trimap)
         self.mse_metric.update_state(alpha, pred, trimap=trimap)
-        return {"sad": self.sad_metric.result(), "mse": self.mse_metric.result()}
+        return gan_trainer_utils.step_logs(
+            {"sad": self.sad_metric.result(), "mse": self.mse_metric.result()}
+        )
 
     # --- Serialisation ------------------------------------------------------------
 
@@ -291,5 +295,3 @@ class IGF(keras.Model):
             "gradient_penalty_weight": self.gradient_penalty_weight,
         }
 
-    def compile_from_config(self, config):
-        gan_trainer_utils.compile_from_config(self, config)
