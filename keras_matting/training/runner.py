@@ -236,7 +236,7 @@ def build_callbacks(config, recipe, model_ref, output_dir):
     callbacks += [
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup"), save_freq="epoch",
-                                         delete_checkpoint=False),
+                                         delete_checkpoint=False, double_checkpoint=True),
         keras.callbacks.ModelCheckpoint(os.path.join(checkpoints, "last.keras")),
         LearningRateLogger(),
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), update_freq="epoch",
