@@ -125,6 +125,23 @@ def step_logs(values):
 class GANTrainerMixin:
     """Keras plumbing of the GAN trainers (``class IGF(GANTrainerMixin, keras.Model)``)."""
 
+    def get_config(self):
+        """Both sub-models serialised, so a ``.keras`` file rebuilds the whole trainer."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
     def compile_from_config(self, config):
         """``self.compile(**config)`` with the two optimizers deserialised."""
         config = dict(config)

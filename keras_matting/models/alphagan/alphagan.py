@@ -227,15 +227,3 @@ class AlphaGAN(gan_trainer_utils.GANTrainerMixin, keras.Model):
                       self.mse_metric)
         })
 
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-            "seed": self.seed,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
