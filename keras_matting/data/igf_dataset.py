@@ -1,7 +1,7 @@
 """Inductive Guided Filter data pipeline (Li et al. 2019, section 4.1) in tf.data.
 
-Training, per sample: a random background; a weak mask ``alpha > 0.5`` dilated then
-eroded with random square kernels of 5-30 px; samples whose mask keeps less than half of
+Training, per sample: a random background; a weak mask ``alpha > 0.5`` dilated and
+eroded, in random order, with random square kernels of 5-30 px; samples whose mask keeps less than half of
 the ``alpha > 0.5`` area are dropped; everything at the shorter-side-600 resolution; a
 random square crop resized to 512x512; a random horizontal flip (the paper composites
 with flipping); a random hue change; the composite I = alpha * F + (1 - alpha) * B.
@@ -9,8 +9,9 @@ with flipping); a random hue change; the composite I = alpha * F + (1 - alpha) *
 Choices where the paper is silent:
 
 - The mask is made at the shorter-side-600 working resolution, where the kernel sizes
-  apply (OpenCV's ``dilate`` then ``erode``, anchor ``k // 2``, as the shared
-  ``alphamatting_val/mask`` protocol). "Keeps" counts ``|mask AND (alpha > 0.5)|``.
+  apply (OpenCV's ``dilate`` and ``erode``, anchor ``k // 2``, in either order with
+  equal probability, as the shared ``alphamatting_val/mask`` protocol: see
+  :func:`~keras_matting.data.morphology.weak_mask_np`). "Keeps" counts ``|mask AND (alpha > 0.5)|``.
 - The crop side is uniform in ``[crop_size, 600]`` px of the working resolution (the
   evaluation crop, 600, resized to 512, is the largest), anywhere in the image.
 - Hue: the paper changes the hue of the composite image. A hue rotation does not commute
@@ -37,8 +38,8 @@ IGF_HUE_DELTA = 0.1  # fraction of the hue circle (+-36 degrees)
 _EVAL_ATTEMPTS = 8
 
 
-def _np_train_mask(alpha, k_dilate, k_erode):
-    mask = weak_mask_np(alpha[..., 0], int(k_dilate), int(k_erode))
+def _np_train_mask(alpha, k_dilate, k_erode, erode_first):
+    mask = weak_mask_np(alpha[..., 0], int(k_dilate), int(k_erode), bool(erode_first))
     keep = mask_keeps_foreground(mask, alpha[..., 0])
     return mask[..., None], np.bool_(keep)
 
@@ -187,8 +188,12 @@ def build_igf_dataset(
         rnd = tf_utils.KeyedRandom(seed, index)
         k_dilate = rnd.integer(*kernel_sizes)
         k_erode = rnd.integer(*kernel_sizes)
+        erode_first = rnd.uniform() < 0.5
         mask, keep = tf.numpy_function(
-            _np_train_mask, [alpha, k_dilate, k_erode], (tf.uint8, tf.bool), stateful=False
+            _np_train_mask,
+            [alpha, k_dilate, k_erode, erode_first],
+            (tf.uint8, tf.bool),
+            stateful=False,
         )
         mask.set_shape([None, None, 1])
         keep.set_shape([])
@@ -196,7 +201,7 @@ def build_igf_dataset(
 
     def augment(index, fg, alpha, mask, bg, keep):
         rnd = tf_utils.KeyedRandom(seed, index)
-        rnd.count = 8  # draws 1-2 were the mask kernels
+        rnd.count = 8  # draws 1-3 were the mask kernels and order
         hw = tf.shape(alpha)[:2]
         short = tf.reduce_min(hw)
         side = rnd.integer(tf.minimum(crop_size, short), short)

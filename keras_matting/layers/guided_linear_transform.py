@@ -27,7 +27,9 @@ class GuidedLinearTransform(keras.layers.Layer):
     were 2x slower.
 
     Args:
-        clip: bool, clip the output to ``[0, 1]`` (an alpha matte).
+        clip: bool, clip the output to ``[0, 1]`` (an alpha matte). In training the
+            clip is straight-through (its gradient is the identity's) so that pixels
+            outside ``[0, 1]`` keep receiving gradients.
         **kwargs: base layer arguments.
 
     Example:
@@ -57,7 +59,7 @@ class GuidedLinearTransform(keras.layers.Layer):
         self._extra_channels = int(guide_shape[-1]) - self._image_channels
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         guide, coeffs = inputs
         coeff_a, coeff_b = coeffs[..., : self._image_channels], coeffs[..., self._image_channels :]
         if self._extra_channels:
@@ -71,7 +73,14 @@ class GuidedLinearTransform(keras.layers.Layer):
         ones = ops.ones((1, 1, coeff_a.shape[-1], 1), dtype=guide.dtype)
         out = ops.conv(up_a * guide, ones, strides=1, padding="valid") + up_b
         if self.clip:
-            out = ops.clip(out, 0.0, 1.0)
+            clipped = ops.clip(out, 0.0, 1.0)
+            if training:
+                # Straight-through clip: forward value clip(q), gradient of q. A hard
+                # clip has zero gradient outside [0, 1], so a pixel that lands on the
+                # wrong side (q < 0 where alpha = 1) never returns; measured: an IGF
+                # trained with it plateaued at val SAD 15-33 with holes in the matte.
+                clipped = out + ops.stop_gradient(clipped - out)
+            out = clipped
         return out
 
     def compute_output_shape(self, input_shape):

@@ -4,18 +4,21 @@ Names:
 
 | name | kind | condition |
 |---|---|---|
-| ``alphagan`` | shipped ``AlphaGANGenerator`` (``saved_models/alphagan.keras``) | trimap |
+| ``alphagan`` | shipped ``AlphaGANGenerator`` (``saved_models/alphagan.keras.part*``) | trimap |
 | ``igf`` | shipped ``IGFGenerator`` (``saved_models/igf.keras``) | mask |
 | ``closed-form``, ``knn`` | classical, pymatting (``[baselines]`` extra) | trimap |
 | ``guided-filter`` | fast guided filter (r=64, eps=1e-5, s=4) on image + mask | mask |
 
-Anything else is a path to a ``.keras`` file holding an ``AlphaGANGenerator`` or an
+The AlphaGAN file holds float16 weights split into parts under 50 MB
+(:mod:`keras_matting.saving`); any ``X.keras`` may be given as its parts ``X.keras.part0``,
+... . Anything else is a path to a ``.keras`` file holding an ``AlphaGANGenerator`` or an
 ``IGFGenerator``, or a trainer (``AlphaGAN``, ``IGF``) wrapping one (its ``.generator``
 is used). Loaded models are cached per (absolute path, modification time).
 """
 
 import os
 
+from keras_matting import saving
 from keras_matting.errors import MattingInputError
 
 __all__ = [
@@ -92,7 +95,7 @@ def load(name_or_path):
         )
     if isinstance(name_or_path, str) and name_or_path in SHIPPED_MODELS:
         path = shipped_model_path(name_or_path)
-        if not os.path.isfile(path):
+        if not saving.exists(path):
             raise MattingInputError(
                 f"no shipped '{name_or_path}' model in this install yet; pass --model PATH "
                 "to a .keras file (or keras_matting.load(PATH))"
@@ -104,28 +107,27 @@ def load(name_or_path):
                 f"not {type(name_or_path).__name__}"
             )
         path = os.fspath(name_or_path)
-        if not os.path.exists(path):
+        if not os.path.exists(path) and not saving.exists(path):
             raise MattingInputError(
                 f"model '{path}' is neither a known name ({', '.join(MODEL_NAMES)}) nor an "
                 "existing file: check the name or the path"
             )
-        if not path.endswith(".keras") or not os.path.isfile(path):
+        if not path.endswith(".keras") or not saving.exists(path):
             raise MattingInputError(
                 f"model file '{path}' is not a .keras file: save it with model.save('x.keras')"
             )
     path = os.path.abspath(path)
-    key = (path, os.stat(path).st_mtime_ns)
+    files = [path] if os.path.isfile(path) else saving.part_paths(path)
+    key = (path, tuple(os.stat(f).st_mtime_ns for f in files))
     if key not in _CACHE:
         _CACHE[key] = _load_file(path)
     return _CACHE[key]
 
 
 def _load_file(path):
-    import keras
-
     generators, _ = _register_classes()
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        model = saving.load_compact(path, compile=False, safe_mode=True)
     except Exception as exc:  # keras raises many types for corrupt / foreign files
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise MattingInputError(

@@ -3,7 +3,7 @@
 Layout of ``output_dir``::
 
     backup/              BackupAndRestore state (resume after a kill)
-    checkpoints/         ModelCheckpoint: last.keras (every epoch), best.keras (val_sad)
+    checkpoints/         last.keras (every epoch), best.keras (+ .json: lowest val_sad, kept across resumes)
     logs/                TensorBoard: losses, learning rate, validation metrics, sample mattes
     synthetic/           procedural training data, when no --fg-dir is given
     generator.keras      the trained generator (what ``keras_matting.load`` ships)
@@ -243,9 +243,10 @@ def build_callbacks(config, recipe, model_ref, output_dir):
                                     write_graph=False),
     ]
     if isinstance(callbacks[1], MattingValidation):
-        callbacks.insert(4, keras.callbacks.ModelCheckpoint(
-            os.path.join(checkpoints, "best.keras"), monitor="val_sad", mode="min",
-            save_best_only=True))
+        from keras_matting.training.best_checkpoint import BestCheckpoint
+
+        callbacks.insert(4, BestCheckpoint(
+            os.path.join(checkpoints, "best.keras"), monitor="val_sad", mode="min"))
     return callbacks
 
 

@@ -58,6 +58,20 @@ def test_scoring_trimap_and_weak_mask():
     np.testing.assert_array_equal(tt, t)
 
 
+def test_weak_mask_erode_first_removes_thin_structures():
+    alpha = np.zeros((60, 80), np.uint8)
+    alpha[10:50, 10:40] = 255  # a body
+    alpha[20:22, 40:75] = 255  # a 2-px "hair" sticking out
+    alpha[28:31, 20:23] = 0  # a 3-px hole
+    closing = mo.weak_mask_np(alpha, 9, 9)
+    opening = mo.weak_mask_np(alpha, 9, 9, erode_first=True)
+    fg = (alpha > 127).astype(np.uint8)
+    np.testing.assert_array_equal(opening, reference_dilate(reference_erode(fg, 9), 9))
+    assert closing[21, 60] == 1 and opening[21, 60] == 0  # the hair survives only a closing
+    assert closing[29, 21] == 1 and opening[29, 21] == 0  # the hole is filled / squared off
+    assert opening[38:45, 15:35].all()  # the body away from the hole stays
+
+
 def test_mask_area_rule():
     alpha = _alpha()
     fg = alpha > 127

@@ -29,3 +29,21 @@ def test_serialization():
     layer = GuidedLinearTransform(clip=False)
     clone = keras.layers.deserialize(keras.layers.serialize(layer))
     assert clone.get_config() == layer.get_config()
+
+
+def test_training_clip_passes_gradients_outside_unit_range():
+    guide = np.ones((1, 8, 8, 2), "float32")
+    # A = 0, B = -0.5: the raw output is below 0 everywhere; the target is 1.
+    coeffs = tf.Variable(
+        np.concatenate([np.zeros((1, 2, 2, 1)), np.full((1, 2, 2, 1), -0.5)], -1).astype("float32")
+    )
+    layer = GuidedLinearTransform()
+    grads = {}
+    for training in (False, True):
+        with tf.GradientTape() as tape:
+            out = layer([guide, coeffs], training=training)
+            loss = tf.reduce_mean(tf.abs(1.0 - out))
+        np.testing.assert_allclose(out.numpy(), 0.0)  # same forward value either way
+        grads[training] = tape.gradient(loss, coeffs).numpy()
+    assert not np.any(grads[False])  # a hard clip: stuck
+    assert np.all(grads[True][..., 1] < 0)  # straight-through: B is pushed up

@@ -41,7 +41,10 @@ import keras
 from keras_matting.layers.bilinear_up_sampling_2d import BilinearUpSampling2D
 from keras_matting.layers.max_unpooling_2d import MaxUnpooling2D
 from keras_matting.layers.spatial_broadcast import SpatialBroadcast
-from keras_matting.models.backbones.dilated_resnet_backbone import DilatedResNetBackbone
+from keras_matting.models.backbones.dilated_resnet_backbone import (
+    BN_MOMENTUM,
+    DilatedResNetBackbone,
+)
 from keras_matting.models.matting_generator import MattingGenerator
 
 IMAGENET_MEAN_RGB = (123.68, 116.779, 103.939)  # keras.applications "caffe" mode, RGB order
@@ -50,10 +53,14 @@ IMAGENET_MEAN_RGB = (123.68, 116.779, 103.939)  # keras.applications "caffe" mod
 def apply_conv_bn_relu(x, filters, kernel_size, dilation_rate=1, name=None):
     """Conv (no bias, "same") → BatchNormalization → ReLU, named ``{name}_conv/_bn/_relu``."""
     x = keras.layers.Conv2D(
-        filters, kernel_size, padding="same", dilation_rate=dilation_rate, use_bias=False,
+        filters,
+        kernel_size,
+        padding="same",
+        dilation_rate=dilation_rate,
+        use_bias=False,
         name=f"{name}_conv",
     )(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
     return keras.layers.Activation("relu", name=f"{name}_relu")(x)
 
 
@@ -169,7 +176,7 @@ class AlphaGANGenerator(MattingGenerator):
         x = keras.layers.Conv2DTranspose(
             deconv2[1], 3, strides=2, padding="same", use_bias=False, name="deconv2_2_conv"
         )(x)
-        x = keras.layers.BatchNormalization(name="deconv2_2_bn")(x)
+        x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="deconv2_2_bn")(x)
         x = keras.layers.Activation("relu", name="deconv2_2_relu")(x)
         x = apply_conv_bn_relu(x, deconv2[2], 3, name="deconv2_3")
 

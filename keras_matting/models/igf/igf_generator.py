@@ -6,7 +6,9 @@ from keras_matting.layers.bilinear_up_sampling_2d import BilinearUpSampling2D
 from keras_matting.layers.guided_linear_transform import GuidedLinearTransform
 from keras_matting.models.matting_generator import MattingGenerator
 
-BN_MOMENTUM = 0.99
+# Keras' default BN momentum (0.99) lagged too far behind the weights: after 200 steps
+# (batch 4) inference-mode L1 was 0.41 against 0.11 in training mode; with 0.9, 0.10.
+BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-3
 # Decoder blocks at 1/16, 1/8 and 1/4 resolution (named after the encoder level).
 _DECODER_LEVELS = (4, 3, 2)
