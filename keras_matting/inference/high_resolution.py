@@ -14,7 +14,7 @@
   (half-pixel centres, exactly the mapping of the in-network x4 upsampling composed
   with the downscale) and applied to the full-resolution image, ``alpha = clip(A.I + B)``,
   in horizontal strips so no full-size coefficient map is ever held. The coefficients
-  come from the generator's ``phi_ab`` layer (``IGFGenerator``).
+  come from the input of the generator's ``alpha`` layer (``IGFGenerator``).
 
 Measured with ``benchmarks/high_resolution.py`` on this 2-core CPU (random weights; the
 default IGF; a tiny AlphaGAN, since the ResNet50 one takes minutes per 4K image on 2
@@ -110,7 +110,9 @@ def predict_trimap_tiled(predict, image, trimap, tile=TILE, overlap=OVERLAP, max
                     continue
                 pred = np.asarray(predict(image[window], trimap[window]), np.float32)
                 th, tw = pred.shape[:2]
-                w = blend_weights(th, tw, overlap, y == 0, x == 0, y + th >= height, x + tw >= width)
+                w = blend_weights(
+                    th, tw, overlap, y == 0, x == 0, y + th >= height, x + tw >= width
+                )
                 acc[window] += pred.reshape(th, tw) * w
                 weight[window] += w
         alpha = np.divide(acc, weight, out=np.zeros_like(acc), where=weight > 0)
@@ -121,17 +123,21 @@ def predict_trimap_tiled(predict, image, trimap, tile=TILE, overlap=OVERLAP, max
 
 
 def _coefficient_model(generator):
-    """``keras.Model`` image_mask -> phi_ab coefficients (cached on the generator)."""
+    """``keras.Model`` image_mask -> [A, B] coefficients (cached on the generator).
+
+    The coefficients are the second input of the ``alpha`` layer (``phi_ab``, plus
+    the guided filter's own with ``guided_filter_prior=True``).
+    """
     model = getattr(generator, "_keras_matting_coefficients", None)
     if model is None:
         import keras
         import tensorflow as tf
 
         try:
-            layer = generator.get_layer("phi_ab")
-        except ValueError:
+            coefficients = generator.get_layer("alpha").input[1]
+        except (ValueError, IndexError, TypeError):
             return None
-        sub = keras.Model(generator.inputs[0], layer.output)
+        sub = keras.Model(generator.inputs[0], coefficients)
 
         def run(x):
             return sub(x, training=False)
@@ -185,12 +191,13 @@ def predict_mask_reduced(generator, image, mask, inference_side=INFERENCE_SIDE):
     alpha = np.empty((height, width), np.float32)
     for y0 in range(0, height, STRIP_ROWS):
         rows = min(STRIP_ROWS, height - y0)
-        matrix = np.array(
-            [[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]], np.float64
-        )
+        matrix = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]], np.float64)
         up = cv2.warpAffine(
-            coeffs, matrix, (width, rows),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+            coeffs,
+            matrix,
+            (width, rows),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
         )
         strip = np.einsum("hwc,hwc->hw", up[..., :3], image[y0 : y0 + rows]) + up[..., 3]
         alpha[y0 : y0 + rows] = np.clip(strip, 0.0, 1.0)

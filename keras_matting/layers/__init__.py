@@ -3,6 +3,13 @@
 from keras_matting.layers.box_filter import BoxFilter
 from keras_matting.layers.fast_guided_filter import FastGuidedFilter
 from keras_matting.layers.guided_filter import GuidedFilter
+from keras_matting.layers.guided_filter_coefficients import GuidedFilterCoefficients
 from keras_matting.layers.guided_linear_transform import GuidedLinearTransform
 
-__all__ = ["BoxFilter", "FastGuidedFilter", "GuidedFilter", "GuidedLinearTransform"]
+__all__ = [
+    "BoxFilter",
+    "FastGuidedFilter",
+    "GuidedFilter",
+    "GuidedFilterCoefficients",
+    "GuidedLinearTransform",
+]

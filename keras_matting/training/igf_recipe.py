@@ -30,6 +30,8 @@ class IGFRecipeConfig(RecipeConfig):
     adversarial_loss_weight: float = 1.0
     gradient_penalty_weight: float = 10.0
     val_scoring_trimap: str = "Weak"
+    # Extension, off by default (the paper's model): see IGFGenerator(guided_filter_prior).
+    guided_filter_prior: bool = False
 
 
 class IGFRecipe:
@@ -46,10 +48,15 @@ class IGFRecipe:
         from keras_matting.models.igf.igf_generator import IGFGenerator
 
         if config.tiny:
-            generator = IGFGenerator(encoder_channels=(4, 4, 4, 4, 8), decoder_channels=(4, 4, 4))
+            generator = IGFGenerator(
+                encoder_channels=(4, 4, 4, 4, 8),
+                decoder_channels=(4, 4, 4),
+                guided_filter_prior=config.guided_filter_prior,
+            )
             discriminator = IGFDiscriminator(**TINY_DISCRIMINATOR)
         else:
-            generator, discriminator = IGFGenerator(), IGFDiscriminator()
+            generator = IGFGenerator(guided_filter_prior=config.guided_filter_prior)
+            discriminator = IGFDiscriminator()
         return IGF(generator, discriminator, seed=config.seed)
 
     @staticmethod
@@ -91,15 +98,20 @@ class IGFRecipe:
         for paths in list_eval_samples(val_dir, trimap=scoring if has_scoring else None, mask=True):
             image = io.read_image(paths["image"])
             mask = io.read_mask(paths["mask"], image.shape, paths["image"])
-            trimap = (io.read_trimap(paths["trimap"], image.shape, paths["image"])
-                      if has_scoring else _trimap_from_mask(mask))
-            samples.append({
-                "name": paths["name"],
-                "image": image,
-                "condition": mask,
-                "alpha": np.round(io.read_alpha(paths["alpha"]) * 255).astype(np.uint8),
-                "scoring_trimap": trimap,
-            })
+            trimap = (
+                io.read_trimap(paths["trimap"], image.shape, paths["image"])
+                if has_scoring
+                else _trimap_from_mask(mask)
+            )
+            samples.append(
+                {
+                    "name": paths["name"],
+                    "image": image,
+                    "condition": mask,
+                    "alpha": np.round(io.read_alpha(paths["alpha"]) * 255).astype(np.uint8),
+                    "scoring_trimap": trimap,
+                }
+            )
         return samples
 
 

@@ -87,8 +87,9 @@ def test_output_is_linear_model_of_the_image():
     np.testing.assert_allclose(gen(x).numpy(), expected, atol=1e-5)
 
 
-def test_keras_round_trip(tmp_path):
-    gen = IGFGenerator(**TINY)
+@pytest.mark.parametrize("prior", [False, True])
+def test_keras_round_trip(tmp_path, prior):
+    gen = IGFGenerator(**TINY, guided_filter_prior=prior)
     randomize_bn(gen)
     x = np.concatenate(sample(64, 64, batch=2), axis=-1)
     path = tmp_path / "igf_generator.keras"
@@ -106,10 +107,11 @@ def _frozen(model, shape, name="x"):
     return fn, convert_variables_to_constants_v2(fn.get_concrete_function())
 
 
-def test_tflite_builtins_parity():
+@pytest.mark.parametrize("prior", [False, True])
+def test_tflite_builtins_parity(prior):
     from ai_edge_litert.interpreter import Interpreter
 
-    gen = IGFGenerator(**TINY)
+    gen = IGFGenerator(**TINY, guided_filter_prior=prior)
     randomize_bn(gen)
     x = np.concatenate(sample(64, 96), axis=-1)
     _, frozen = _frozen(gen, x.shape)
@@ -125,11 +127,12 @@ def test_tflite_builtins_parity():
     assert "CUSTOM" not in ops and not any(op.startswith("Flex") for op in ops), ops
 
 
-def test_onnx_parity():
+@pytest.mark.parametrize("prior", [False, True])
+def test_onnx_parity(prior):
     import onnxruntime as ort
     import tf2onnx
 
-    gen = IGFGenerator(**TINY)
+    gen = IGFGenerator(**TINY, guided_filter_prior=prior)
     randomize_bn(gen)
     x = np.concatenate(sample(64, 96), axis=-1)
     fn, _ = _frozen(gen, x.shape)
@@ -138,6 +141,26 @@ def test_onnx_parity():
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     out = session.run(None, {session.get_inputs()[0].name: x})[0]
     np.testing.assert_allclose(out, gen(x).numpy(), atol=1e-4)
+
+
+def test_guided_filter_prior_starts_as_the_fast_guided_filter():
+    from keras_matting.layers import FastGuidedFilter
+
+    gen = IGFGenerator(**TINY, guided_filter_prior=True)
+    assert trainable_params(gen) == trainable_params(IGFGenerator(**TINY))  # no new weights
+    rng = np.random.default_rng(1)
+    image = rng.random((1, 128, 160, 3)).astype("float32")
+    yy, xx = np.mgrid[:128, :160]
+    mask = (((yy - 64) ** 2 + (xx - 70) ** 2) < 45**2).astype("float32")[None, ..., None]
+    image[..., 0] = 0.6 * image[..., 0] + 0.4 * mask[..., 0]  # an edge to follow
+    expected = FastGuidedFilter(radius=64, epsilon=1e-5, subsample=4)([image, mask]).numpy()
+    out = gen(np.concatenate([image, mask], axis=-1)).numpy()
+    np.testing.assert_allclose(out, np.clip(expected, 0, 1), atol=2e-4)
+    # and it learns a correction: phi_AB receives gradients
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.abs(gen(np.concatenate([image, mask], -1), training=True) - 0.5))
+    grad = tape.gradient(loss, gen.get_layer("phi_ab").kernel)
+    assert float(tf.reduce_max(tf.abs(grad))) > 0
 
 
 def test_rejects_bad_configuration():
