@@ -25,6 +25,7 @@ well under 1% of a run. Ops without an int8 kernel stay float (the converter's f
 """
 
 import os
+import re
 
 from keras_matting.errors import MattingInputError
 
@@ -109,7 +110,16 @@ def convert_to_tflite(
             condition_name(generator), cal_size, count=calibration_count, batch=batch or 1,
             seed=seed, packed=packed,
         )
-    return converter.convert()
+    try:
+        return converter.convert()
+    except Exception as exc:  # tf.lite ConverterError and friends
+        needs = sorted(set(re.findall(r"'tf\.(\w+)' op is neither", str(exc))))
+        reason = (f"ops {', '.join(needs)} have no TFLite builtin kernel" if needs
+                  else " ".join(str(exc).split())[:200])
+        raise MattingInputError(
+            f"cannot convert {type(generator).__name__} to TFLite with builtin ops only: "
+            f"{reason}; export a fixed --size or use --format onnx / saved_model"
+        ) from None
 
 
 def export_tflite(generator, path, **kwargs):

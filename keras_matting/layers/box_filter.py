@@ -55,8 +55,10 @@ class BoxFilter(keras.layers.Layer):
         sums, cols = _window_sum(sums, self.radius, axis=2)
         if not self.normalize:
             return sums
-        counts = ops.cast(rows[:, None] * cols[None, :], sums.dtype)
-        return sums / counts[None, :, :, None]
+        # expand_dims, not [None, ...]: a new axis by slicing is a StridedSlice that
+        # the TFLite converter cannot lower to a builtin at dynamic sizes (measured).
+        counts = ops.cast(ops.expand_dims(rows, 1) * ops.expand_dims(cols, 0), sums.dtype)
+        return sums / ops.expand_dims(ops.expand_dims(counts, 0), -1)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -24,14 +24,14 @@ def guided_filter_coefficients(guide, p, radius, epsilon):
     mean_i = box(guide)  # (N, H, W, C)
     mean_p = box(p)  # (N, H, W, P)
     # cov(I_c, p_k): (N, H, W, P, C)
-    products = p[..., :, None] * guide[..., None, :]
+    products = ops.expand_dims(p, -1) * ops.expand_dims(guide, -2)
     shape = ops.shape(products)
     flat = ops.reshape(products, (shape[0], shape[1], shape[2], p_channels * channels))
     mean_ip = ops.reshape(box(flat), shape)
-    cov_ip = mean_ip - mean_p[..., :, None] * mean_i[..., None, :]
+    cov_ip = mean_ip - ops.expand_dims(mean_p, -1) * ops.expand_dims(mean_i, -2)
     if channels == 1:
         var_i = box(guide * guide) - mean_i * mean_i
-        a = cov_ip / (var_i[..., None, :] + epsilon)
+        a = cov_ip / (ops.expand_dims(var_i, -2) + epsilon)
     elif channels == 3:
         r, g, b = guide[..., 0:1], guide[..., 1:2], guide[..., 2:3]
         second = box(ops.concatenate([r * r, r * g, r * b, g * g, g * b, b * b], axis=-1))
@@ -57,11 +57,11 @@ def guided_filter_coefficients(guide, p, radius, epsilon):
                 ops.stack([i_rb, i_gb, i_bb], axis=-1),
             ],
             axis=-2,
-        ) / det[..., None, None]  # (N, H, W, 3, 3)
+        ) / ops.expand_dims(ops.expand_dims(det, -1), -1)  # (N, H, W, 3, 3)
         a = ops.einsum("nhwpj,nhwji->nhwpi", cov_ip, inv)
     else:
         raise ValueError(f"guide must have 1 or 3 channels, got {channels}")
-    b = mean_p - ops.sum(a * mean_i[..., None, :], axis=-1)
+    b = mean_p - ops.sum(a * ops.expand_dims(mean_i, -2), axis=-1)
     a_shape = ops.shape(a)
     mean_a = ops.reshape(
         box(ops.reshape(a, (a_shape[0], a_shape[1], a_shape[2], p_channels * channels))),
@@ -74,7 +74,7 @@ def guided_filter_coefficients(guide, p, radius, epsilon):
 def apply_coefficients(guide, mean_a, mean_b, guide_mean, p_mean):
     """``q = sum_c mean_a_c (I_c - mean(I_c)) + mean_b + mean(p)`` (centred coefficients)."""
     centred = guide - guide_mean
-    return ops.sum(mean_a * centred[..., None, :], axis=-1) + mean_b + p_mean
+    return ops.sum(mean_a * ops.expand_dims(centred, -2), axis=-1) + mean_b + p_mean
 
 
 @keras.saving.register_keras_serializable(package="keras_matting")

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -27,14 +29,18 @@ def test_bad_arguments_exit_2_with_one_line(tiny_igf_path, capsys, extra, messag
     assert message in err and "\n" not in err and "Traceback" not in err
 
 
-def test_missing_model_and_untrained_shipped_model_exit_2(tmp_path, capsys):
+def test_missing_model_and_untrained_shipped_model_exit_2(tmp_path, capsys, monkeypatch):
+    from keras_matting.models import registry
+
     out = str(tmp_path / "m.tflite")
     assert keras_matting_main(["export", "--model", str(tmp_path / "none.keras"),
                                "--format", "tflite", "--out", out]) == 2
     assert "neither a known name" in capsys.readouterr().err
+    # an install without the shipped model: the message points at --random-weights
+    monkeypatch.setattr(registry, "SAVED_MODELS_DIR", str(tmp_path / "no_models"))
     code = keras_matting_main(["export", "--model", "igf", "--format", "tflite", "--out", out])
-    if code == 2:  # no shipped model yet: the message points at --random-weights
-        assert "--random-weights" in capsys.readouterr().err
+    assert code == 2 and "--random-weights" in capsys.readouterr().err
+    assert not os.path.exists(out)
 
 
 def test_export_fixed_tflite_runs(tiny_igf_path, tmp_path, capsys):

@@ -183,7 +183,7 @@ def test_a_failing_method_is_recorded_and_the_rest_scored(tmp_path, monkeypatch,
     assert "guided-filter failed on b" in capsys.readouterr().err
 
 
-def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys):
+def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, monkeypatch):
     root = _dataset(tmp_path / "data", weak=False)
     base = ["--model", "none", "--baseline", "guided-filter"]
     cases = [
@@ -197,6 +197,9 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys):
         assert err.count("\n") == 1 and message in err and "Traceback" not in err
     assert _run(root, tmp_path / "r", "--model", "none", "--protocol", "mask") == 2
     assert "at least one --baseline" in capsys.readouterr().err
+    from keras_matting.models import registry
+
+    monkeypatch.setattr(registry, "SAVED_MODELS_DIR", str(tmp_path / "no_models"))
     assert _run(root, tmp_path / "r", "--model", "igf", "--protocol", "mask") == 2
     assert "no shipped 'igf' model" in capsys.readouterr().err
     os.remove(root / "alpha" / "b.png")

@@ -47,6 +47,15 @@ def igf_generator():
 
 
 @pytest.fixture(scope="session")
+def igf_prior_generator():
+    keras.utils.set_random_seed(0)
+    generator = randomize_bn(IGFGenerator(**IGF_TINY, guided_filter_prior=True))
+    head = generator.get_layer("phi_ab")
+    head.kernel.assign(np.random.default_rng(0).normal(0, 0.05, head.kernel.shape))
+    return generator
+
+
+@pytest.fixture(scope="session")
 def alphagan_generator():
     keras.utils.set_random_seed(0)
     generator = AlphaGANGenerator(
@@ -57,6 +66,6 @@ def alphagan_generator():
     return randomize_bn(generator)
 
 
-@pytest.fixture(scope="session", params=["igf", "alphagan"])
+@pytest.fixture(scope="session", params=["igf", "igf_prior", "alphagan"])
 def generator(request):
     return request.getfixturevalue(f"{request.param}_generator")
