@@ -333,10 +333,10 @@ def run_recipe(recipe, config):
 
 
 def _warm_start(model, path):
-    """Load generator weights from a ``.keras`` generator or trainer file."""
-    import keras
+    """Load generator weights from a ``.keras`` generator or trainer file (or its parts)."""
+    from keras_matting.saving import load_compact
 
-    loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+    loaded = load_compact(path, safe_mode=True, compile=False)
     source = getattr(loaded, "generator", loaded)
     model.generator.set_weights(source.get_weights())
     print(f"initialised the generator from {path}", flush=True)

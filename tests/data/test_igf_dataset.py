@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 
 from keras_matting.data.igf_dataset import _np_train_mask, build_igf_dataset
@@ -48,9 +50,14 @@ def test_mask_area_rule_matches_reference(train_dir):
     alpha = cv2.imread(str(train_dir / "alpha" / "00001.png"), cv2.IMREAD_UNCHANGED)
     fg = alpha > 127
     kept_any = dropped_any = False
-    for k_d, k_e in [(5, 5), (5, 30), (30, 5), (12, 25), (5, 18)]:
-        mask, keep = _np_train_mask(alpha[..., None], k_d, k_e)
-        ref = reference_erode(reference_dilate(fg.astype(np.uint8), k_d), k_e)
+    cases = [(5, 5), (5, 30), (30, 5), (12, 25), (5, 18)]
+    for (k_d, k_e), erode_first in itertools.product(cases, (False, True)):
+        mask, keep = _np_train_mask(alpha[..., None], k_d, k_e, erode_first)
+        fg8 = fg.astype(np.uint8)
+        if erode_first:
+            ref = reference_dilate(reference_erode(fg8, k_e), k_d)
+        else:
+            ref = reference_erode(reference_dilate(fg8, k_d), k_e)
         np.testing.assert_array_equal(mask[..., 0], ref)
         expected = (ref.astype(bool) & fg).sum() >= 0.5 * fg.sum()
         assert bool(keep) == expected
