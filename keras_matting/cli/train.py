@@ -71,8 +71,13 @@ def main(argv=None):
     from keras_matting.cli.main import run_guarded
     from keras_matting.training.runner import run_recipe
 
-    recipe, config = parse_args(sys.argv[1:] if argv is None else argv)
-    return run_guarded(lambda: run_recipe(recipe, config) and 0)
+    def train():
+        # inside run_guarded: a bad value (--steps -5) is one line on stderr, exit 2
+        recipe, config = parse_args(sys.argv[1:] if argv is None else argv)
+        run_recipe(recipe, config)
+        return 0
+
+    return run_guarded(train)
 
 
 if __name__ == "__main__":

@@ -28,20 +28,96 @@ import numpy as np
 import tensorflow as tf
 
 from keras_matting.data import tf_utils
-from keras_matting.data.morphology import mask_keeps_foreground, scoring_trimap_np, weak_mask_np
+from keras_matting.data.morphology import (
+    mask_keeps_foreground,
+    scoring_trimap_np,
+    segmenter_mask_np,
+    weak_mask_np,
+)
 
 IGF_CROP_SIZE = 512
 IGF_SHORT_SIDE = 600
 IGF_MASK_KERNEL_SIZES = (5, 30)
 IGF_SCORING_KERNEL_SIZE = 20
 IGF_HUE_DELTA = 0.1  # fraction of the hue circle (+-36 degrees)
+# Section 4.1: "a flipping and 11 different rotation angles"; the angles are not given:
+# ours are evenly spaced over +-30 degrees (0 included).
+IGF_ROTATIONS = tuple(float(a) for a in np.linspace(-30.0, 30.0, 11))
 _EVAL_ATTEMPTS = 8
+# Photo realism (an extension, measured in saved_models/README.md): probabilities and
+# ranges of the augmentations that make composites look like photographs.
+REALISM = {
+    "segmenter_mask": 0.5,  # weak masks like a segmenter's instead of dilate/erode
+    "segmenter_low_side": (64, 200),  # low-resolution side of those masks (px)
+    "segmenter_threshold": (0.3, 0.7),
+    "segmenter_shift": 6,  # px, each axis
+    "harmonize": 0.5,  # move the foreground's mean colour towards the background's
+    "harmonize_strength": 0.5,
+    "defocus": 0.6,  # background blurred as by a shallow depth of field
+    "defocus_factor": (1.5, 8.0),  # area-down / bilinear-up factor
+    "noise": 0.5,  # sensor noise on the composite
+    "noise_sigma": (0.004, 0.03),
+    "jpeg": 0.5,  # JPEG compression of the composite
+    "jpeg_quality": (40, 95),
+}
 
 
-def _np_train_mask(alpha, k_dilate, k_erode, erode_first):
-    mask = weak_mask_np(alpha[..., 0], int(k_dilate), int(k_erode), bool(erode_first))
+def _np_train_mask(alpha, k_dilate, k_erode, erode_first, segmenter=False, low_side=2,
+                   threshold=0.5, shift_y=0, shift_x=0):
+    if segmenter:
+        mask = segmenter_mask_np(alpha[..., 0], int(low_side), float(threshold), int(shift_y),
+                                 int(shift_x))
+    else:
+        mask = weak_mask_np(alpha[..., 0], int(k_dilate), int(k_erode), bool(erode_first))
     keep = mask_keeps_foreground(mask, alpha[..., 0])
     return mask[..., None], np.bool_(keep)
+
+
+def _rotate(images, degrees):
+    """Rotate ``(H, W, C)`` float images about their centre (bilinear, zeros outside)."""
+    theta = degrees * (np.pi / 180.0)
+    hw = tf.cast(tf.shape(images)[:2], tf.float32)
+    cy, cx = (hw[0] - 1.0) / 2.0, (hw[1] - 1.0) / 2.0
+    c, s = tf.cos(theta), tf.sin(theta)
+    # output (x, y) samples input (c (x - cx) - s (y - cy) + cx, s (x - cx) + c (y - cy) + cy)
+    transform = tf.stack(
+        [c, -s, cx - c * cx + s * cy, s, c, cy - s * cx - c * cy, 0.0, 0.0]
+    )[None]
+    out = tf.raw_ops.ImageProjectiveTransformV3(
+        images=images[None], transforms=transform, output_shape=tf.shape(images)[:2],
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT",
+    )
+    return out[0]
+
+
+def _photo_realism(rnd, out, realism):
+    """Harmonised foreground, defocused background, then noise and JPEG on the composite."""
+    fg, bg, alpha = out["fg"], out["bg"], out["alpha"]
+    if realism["harmonize"]:
+        weight = tf.reduce_sum(alpha) + 1e-3
+        fg_mean = tf.reduce_sum(fg * alpha, axis=(0, 1)) / weight
+        bg_mean = tf.reduce_mean(bg, axis=(0, 1))
+        t = rnd.uniform(0.0, realism["harmonize_strength"])
+        t = tf.where(rnd.uniform() < realism["harmonize"], t, 0.0)
+        fg = tf.clip_by_value(fg + t * (bg_mean - fg_mean), 0.0, 1.0)
+    if realism["defocus"]:
+        size = tf.shape(bg)[:2]
+        factor = rnd.uniform(*realism["defocus_factor"])
+        small = tf.maximum(tf.cast(tf.cast(size, tf.float32) / factor, tf.int32), 1)
+        blurred = tf.image.resize(tf.image.resize(bg, small, method="area"), size, "bilinear")
+        bg = tf.where(rnd.uniform() < realism["defocus"], blurred, bg)
+    image = tf_utils.composite(alpha, fg, bg)
+    if realism["noise"]:
+        sigma = rnd.uniform(*realism["noise_sigma"])
+        noise = tf.random.stateless_normal(tf.shape(image), rnd._key()) * sigma
+        image = tf.where(rnd.uniform() < realism["noise"], image + noise, image)
+        image = tf.clip_by_value(image, 0.0, 1.0)
+    if realism["jpeg"]:
+        quality = rnd.integer(*realism["jpeg_quality"])
+        compressed = tf.image.adjust_jpeg_quality(image, quality)
+        compressed.set_shape(image.shape)
+        image = tf.where(rnd.uniform() < realism["jpeg"], compressed, image)
+    return dict(out, fg=fg, bg=bg, image=image)
 
 
 def _np_eval_mask(alpha, kernels, scoring_kernel):
@@ -109,6 +185,8 @@ def build_igf_dataset(
     scoring_kernel_size=IGF_SCORING_KERNEL_SIZE,
     shuffle=True,
     cache="auto",
+    rotations=IGF_ROTATIONS,
+    realism=None,
 ):
     """IGF training (or evaluation) data as a batched ``tf.data.Dataset`` of dicts.
 
@@ -131,6 +209,12 @@ def build_igf_dataset(
         shuffle: visit foregrounds in a seeded random order each epoch (training only).
         cache: keep decoded, resized foregrounds/backgrounds in memory: True, False or
             "auto" (when they fit in 2 GiB).
+        rotations: angles in degrees, one drawn per training sample (section 4.1: 11
+            angles, with flipping); ``()`` for none.
+        realism: None (the paper's data) or a dict like :data:`REALISM` (``REALISM``
+            itself for our photo-realism augmentations): segmenter-like weak masks,
+            colour harmonisation, background defocus, noise and JPEG (training only;
+            ``image`` is then no longer exactly ``alpha * fg + (1 - alpha) * bg``).
 
     Returns:
         ``tf.data.Dataset`` of ``{"image", "mask", "alpha", "fg", "bg"}`` (+ ``"trimap"``
@@ -183,15 +267,34 @@ def build_igf_dataset(
         )
         return tf_utils.finish(ds, batch_size, False)
 
+    rotations = tf.constant(list(rotations) or [0.0], tf.float32)
+    realism = dict(realism) if realism else None
+
     def make_mask(index, pair):
         (fg, alpha), bg = pair
         rnd = tf_utils.KeyedRandom(seed, index)
         k_dilate = rnd.integer(*kernel_sizes)
         k_erode = rnd.integer(*kernel_sizes)
         erode_first = rnd.uniform() < 0.5
+        extra = tf_utils.KeyedRandom(seed, index, stream=1)
+        angle = rotations[extra.integer(0, int(rotations.shape[0]) - 1)]
+        both = _rotate(tf.concat([tf.cast(fg, tf.float32), tf.cast(alpha, tf.float32)], -1), angle)
+        both = tf.cast(tf.clip_by_value(tf.round(both), 0.0, 255.0), tf.uint8)
+        fg, alpha = both[..., :3], both[..., 3:]
+        if realism:
+            shift = realism["segmenter_shift"]
+            mask_args = [
+                extra.uniform() < realism["segmenter_mask"],
+                extra.integer(*realism["segmenter_low_side"]),
+                extra.uniform(*realism["segmenter_threshold"]),
+                extra.integer(-shift, shift),
+                extra.integer(-shift, shift),
+            ]
+        else:
+            mask_args = [False, 2, 0.5, 0, 0]
         mask, keep = tf.numpy_function(
             _np_train_mask,
-            [alpha, k_dilate, k_erode, erode_first],
+            [alpha, k_dilate, k_erode, erode_first, *mask_args],
             (tf.uint8, tf.bool),
             stateful=False,
         )
@@ -200,8 +303,7 @@ def build_igf_dataset(
         return index, fg, alpha, mask, bg, keep
 
     def augment(index, fg, alpha, mask, bg, keep):
-        rnd = tf_utils.KeyedRandom(seed, index)
-        rnd.count = 8  # draws 1-3 were the mask kernels and order
+        rnd = tf_utils.KeyedRandom(seed, index, stream=3)
         hw = tf.shape(alpha)[:2]
         short = tf.reduce_min(hw)
         side = rnd.integer(tf.minimum(crop_size, short), short)
@@ -223,7 +325,10 @@ def build_igf_dataset(
                 v = tf.clip_by_value(tf.image.adjust_hue(v, delta), 0.0, 1.0)
             out[key] = v
         out["alpha"] = tf.clip_by_value(out["alpha"], 0.0, 1.0)
-        out["image"] = tf_utils.composite(out["alpha"], out["fg"], out["bg"])
+        if realism:
+            out = _photo_realism(tf_utils.KeyedRandom(seed, index, stream=2), out, realism)
+        else:
+            out["image"] = tf_utils.composite(out["alpha"], out["fg"], out["bg"])
         out = {k: out[k] for k in ("image", "mask", "alpha", "fg", "bg")}
         return _finish_sample(out, crop_size)
 

@@ -78,6 +78,38 @@ def weak_mask_np(alpha, dilate_size, erode_size, erode_first=False):
     return erode_np(dilate_np(mask, dilate_size), erode_size)
 
 
+def segmenter_mask_np(alpha, low_side, threshold, shift_y=0, shift_x=0):
+    """A weak mask like a segmentation network's: low resolution, smooth, thin parts lost.
+
+    Person segmenters (e.g. MediaPipe's selfie segmenter, 256 x 256) predict at low
+    resolution and are upsampled: their masks have smooth outlines, miss hair strands
+    and thin parts, and can be shifted by a few pixels. This makes such a mask from
+    the alpha: area-downsampled so its shorter side is ``low_side``, bilinearly
+    upsampled, thresholded at ``threshold`` and translated by ``(shift_y, shift_x)``.
+
+    Args:
+        alpha: ``(H, W)`` uint8 (0-255) or float (0-1) alpha matte.
+        low_side: int, shorter side of the low-resolution mask (>= 2).
+        threshold: float in (0, 1).
+        shift_y, shift_x: translation in pixels (border replicated).
+
+    Returns:
+        uint8 ``(H, W)`` mask in {0, 1}.
+    """
+    a = _as_unit(alpha)
+    h, w = a.shape
+    scale = max(int(low_side), 2) / min(h, w)
+    size = (max(2, round(w * scale)), max(2, round(h * scale)))
+    low = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
+    up = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
+    mask = (up > float(threshold)).astype(np.uint8)
+    if shift_y or shift_x:
+        shift = np.float32([[1, 0, float(shift_x)], [0, 1, float(shift_y)]])
+        mask = cv2.warpAffine(mask, shift, (w, h), flags=cv2.INTER_NEAREST,
+                              borderMode=cv2.BORDER_REPLICATE)
+    return mask
+
+
 def mask_keeps_foreground(mask, alpha, min_fraction=0.5):
     """IGF rule: the mask must keep at least ``min_fraction`` of the ``alpha > 0.5`` area.
 

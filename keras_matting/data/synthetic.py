@@ -17,7 +17,6 @@ overlap as in real composites), procedural noise textures otherwise.
 """
 
 import os
-import tempfile
 import time
 
 import cv2
@@ -25,9 +24,12 @@ import numpy as np
 
 from keras_matting.data.folders import list_images
 from keras_matting.errors import MattingInputError
+from keras_matting.io import atomic_write
 
-KINDS = ("hair", "fur", "solid", "transparent", "net", "blur")
-KIND_PROBABILITIES = (0.3, 0.1, 0.15, 0.15, 0.15, 0.15)
+KINDS = ("hair", "fur", "solid", "transparent", "net", "blur", "portrait")
+# Portraits and opaque busy interiors dominate what users matte (and where a weak-mask
+# model must not open holes): measured on portraits_val, see saved_models/README.md.
+KIND_PROBABILITIES = (0.2, 0.08, 0.17, 0.07, 0.08, 0.1, 0.3)
 SUPERSAMPLE = 4
 _SHIFT = 4  # fractional bits of OpenCV drawing coordinates
 _HAIR_COLOURS = (
@@ -128,6 +130,35 @@ def _texture(rng, h, w, textures):
     return np.clip(tex * gain, 0, 1)
 
 
+def _clothing(rng, h, w, textures):
+    """Opaque-interior texture as worn or made: busy prints, stripes, checks, dark cloth.
+
+    Real portraits fail where clothing is dark, patterned or close in colour to the
+    background; these are the interiors that must stay opaque.
+    """
+    kind = rng.choice(["photo", "stripes", "checks", "dark", "photo_contrast"])
+    base = _texture(rng, h, w, textures)
+    if kind == "photo":
+        return base
+    if kind == "photo_contrast":
+        mean = base.mean(axis=(0, 1), keepdims=True)
+        return np.clip(mean + (base - mean) * rng.uniform(1.5, 3.0), 0, 1)
+    if kind == "dark":
+        return np.clip(base * rng.uniform(0.05, 0.3), 0, 1)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    ang = rng.uniform(0, np.pi)
+    pitch = min(h, w) * rng.uniform(0.01, 0.08)
+    warp = (_smooth_noise(rng, h, w, scale=min(h, w) * 0.3) - 0.5) * pitch * rng.uniform(0, 4)
+    u = (xx * np.cos(ang) + yy * np.sin(ang) + warp) / pitch
+    pattern = (np.sin(2 * np.pi * u) > rng.uniform(-0.5, 0.5)).astype(np.float32)
+    if kind == "checks":
+        v = (-xx * np.sin(ang) + yy * np.cos(ang) + warp) / pitch
+        pattern = 0.5 * pattern + 0.5 * (np.sin(2 * np.pi * v) > 0).astype(np.float32)
+    colour_a, colour_b = rng.random(3), rng.random(3) * rng.uniform(0.1, 1.0)
+    cloth = colour_a * pattern[..., None] + colour_b * (1 - pattern[..., None])
+    return np.clip(0.75 * cloth + 0.25 * base, 0, 1).astype(np.float32)
+
+
 def _blob(rng, cx, cy, radius, n=256, roughness=None):
     """Closed star-shaped contour (polar Fourier series), float (n, 2) x/y points."""
     th = np.linspace(0, 2 * np.pi, n, endpoint=False)
@@ -149,7 +180,10 @@ def _polygon(rng, cx, cy, radius):
 
 
 def _fill(canvas, polys, value=255):
-    cv2.fillPoly(canvas, [_fixed(p * SUPERSAMPLE) for p in polys], value, cv2.LINE_AA, _SHIFT)
+    # One call per polygon: fillPoly with several polygons uses the even-odd rule, so
+    # overlapping parts (a neck under a head) would be cut out.
+    for p in polys:
+        cv2.fillPoly(canvas, [_fixed(p * SUPERSAMPLE)], value, cv2.LINE_AA, _SHIFT)
 
 
 def _body(rng, h, w, bust=None):
@@ -244,7 +278,7 @@ def _kind_solid(rng, h, w, textures):
             rng, w * rng.uniform(0.2, 0.8), h * rng.uniform(0.2, 0.8), s * rng.uniform(0.06, 0.12)
         )
         _fill(canvas, [c])
-    return _downsample(canvas, h, w), _texture(rng, h, w, textures)
+    return _downsample(canvas, h, w), _clothing(rng, h, w, textures)
 
 
 def _kind_hair(rng, h, w, textures, fur=False):
@@ -276,7 +310,7 @@ def _kind_hair(rng, h, w, textures, fur=False):
     body = _downsample(body_ss, h, w)
     hair = _downsample(hair_ss, h, w)
     alpha = _downsample(np.maximum(body_ss, hair_ss), h, w)
-    body_tex = _texture(rng, h, w, textures)
+    body_tex = _clothing(rng, h, w, textures)
     hair_col = _hair_colour(rng, h, w, textures)
     if fur and rng.random() < 0.6:  # fur of the same colours as the body
         hair_col = np.clip(0.5 * hair_col + 0.5 * cv2.GaussianBlur(body_tex, (0, 0), 3), 0, 1)
@@ -434,6 +468,78 @@ def _kind_blur(rng, h, w, textures):
     return np.clip(blurred_a, 0, 1), np.clip(fg, 0, 1)
 
 
+_SKIN = np.array(
+    [(240, 205, 180), (225, 180, 150), (200, 150, 115), (165, 115, 80), (120, 80, 55), (80, 55, 40)],
+    np.float32,
+) / 255.0
+
+
+def _kind_portrait(rng, h, w, textures):
+    """A person's head and shoulders: skin, a hair volume with strands, worn clothing.
+
+    The bust leaves the bottom edge (or a side) as in portraits; the clothing is
+    :func:`_clothing` (busy, patterned or dark) and fully opaque; hair is a solid
+    volume over the head with strands and flyaways around it.
+    """
+    s = min(h, w)
+    S = SUPERSAMPLE
+    cx, cy = w * rng.uniform(0.35, 0.65), h * rng.uniform(0.3, 0.5)
+    r = s * rng.uniform(0.12, 0.22)
+    head = _blob(rng, cx, cy, r, roughness=0.04)
+    head[:, 1] = cy + (head[:, 1] - cy) * rng.uniform(1.1, 1.3)  # taller than wide
+    sw = r * rng.uniform(2.0, 3.2)
+    top = cy + r * rng.uniform(1.1, 1.5)
+    th = np.linspace(np.pi, 2 * np.pi, 64)
+    tilt = rng.normal(0, 0.08) * sw
+    shoulders = np.concatenate(
+        [
+            np.stack([cx + sw * np.cos(th), top + 0.5 * r * np.sin(th) + 0.5 * r
+                      + tilt * np.cos(th)], 1),
+            [[cx + sw * rng.uniform(1.0, 1.3), h + 10.0], [cx - sw * rng.uniform(1.0, 1.3), h + 10.0]],
+        ]
+    )
+    neck = np.array([[cx - 0.4 * r, cy + 0.5 * r], [cx + 0.4 * r, cy + 0.5 * r],
+                     [cx + 0.5 * r, top + 0.6 * r], [cx - 0.5 * r, top + 0.6 * r]])
+    skin_ss = np.zeros((h * S, w * S), np.uint8)
+    _fill(skin_ss, [head, neck])
+    cloth_ss = np.zeros_like(skin_ss)
+    _fill(cloth_ss, [shoulders])
+    # hair volume: the head's contour pushed outwards over its upper part
+    centre = head.mean(axis=0)
+    ang = np.arctan2(head[:, 1] - centre[1], head[:, 0] - centre[0])
+    cover = rng.uniform(0.7, 1.6)  # half-angle of the covered arc around the top
+    up = np.abs(np.angle(np.exp(1j * (ang + np.pi / 2)))) < cover
+    puff = 1.0 + up * rng.uniform(0.08, 0.35) * (1 + 0.3 * _smooth_noise(rng, 1, len(ang), 16)[0])
+    volume = centre + (head - centre) * puff[:, None]
+    hair_ss = np.zeros_like(skin_ss)
+    if rng.random() < 0.9:
+        _fill(hair_ss, [volume])
+        hair_ss[skin_ss > 0] = np.where(
+            np.broadcast_to((np.mgrid[0 : h * S, 0:1][0] < (cy - r * rng.uniform(0.2, 0.6)) * S),
+                            skin_ss.shape)[skin_ss > 0], 255, 0)
+        count = int(rng.uniform(600, 2000) * s / 800 + 100)
+        pts = _strands(rng, volume, count, s * rng.uniform(0.03, 0.15), curl=rng.normal(0, 0.08),
+                       spread=0.5, arc=(-np.pi / 2, cover))
+        _draw_strands(hair_ss, pts, 1 if rng.random() < 0.6 else 2)
+        if rng.random() < 0.6:
+            stray = _strands(rng, volume, int(rng.integers(10, 60)), s * 0.2,
+                             rng.normal(0, 0.05), 0.9, arc=(-np.pi / 2, cover))
+            _draw_strands(hair_ss, stray, 1)
+    union = np.maximum(np.maximum(skin_ss, cloth_ss), hair_ss)
+    alpha = _downsample(union, h, w)
+    hair = _downsample(hair_ss, h, w)
+    cloth = _downsample(cloth_ss, h, w)
+    skin_col = _SKIN[int(rng.integers(len(_SKIN)))] * (
+        0.85 + 0.3 * _smooth_noise(rng, h, w, scale=s * 0.1)[..., None])
+    fg = np.clip(skin_col, 0, 1)
+    total = np.maximum(alpha, 1e-3)[..., None]
+    cloth_share = np.clip(cloth[..., None] / total, 0, 1)
+    fg = fg * (1 - cloth_share) + _clothing(rng, h, w, textures) * cloth_share
+    hair_share = np.clip(hair[..., None] / total, 0, 1)
+    fg = fg * (1 - hair_share) + _hair_colour(rng, h, w, textures) * hair_share
+    return alpha, np.clip(fg, 0, 1).astype(np.float32)
+
+
 _GENERATORS = {
     "hair": _kind_hair,
     "fur": lambda rng, h, w, t: _kind_hair(rng, h, w, t, fur=True),
@@ -441,6 +547,7 @@ _GENERATORS = {
     "transparent": _kind_transparent,
     "net": _kind_net,
     "blur": _kind_blur,
+    "portrait": _kind_portrait,
 }
 
 
@@ -493,16 +600,7 @@ def _write_png_atomic(path, image):
     ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
         raise OSError(f"{path}: PNG encoding failed")
-    folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, buf.tobytes())
 
 
 def sample_rng(seed, index):

@@ -26,8 +26,10 @@ class KeyedRandom:
     thread scheduling, so parallel maps are reproducible.
     """
 
-    def __init__(self, seed, index):
-        self.seed = tf.cast(seed, tf.int64)
+    def __init__(self, seed, index, stream=0):
+        # `stream` separates independent families of draws of one element (e.g. the
+        # photo-realism augmentations) without counting the draws made elsewhere.
+        self.seed = tf.cast(seed, tf.int64) + tf.constant(1_000_003, tf.int64) * int(stream)
         self.index = tf.cast(index, tf.int64)
         self.count = 0
 

@@ -1,7 +1,7 @@
 """Run matting methods on an evaluation dataset and score them (``keras-matting evaluate --dataset``).
 
 The dataset has the evaluation layout of ``../shared/data/alphamatting_val``: ``image/``,
-``alpha/``, ``trimap/<NAME>/`` and/or ``mask/``, files matched by stem. Two protocols:
+``alpha/``, ``trimap/<NAME>/`` and/or ``mask/``, files matched by stem. Three protocols:
 
 - ``trimap:NAME``: scored on ``trimap/NAME``. Trimap methods (AlphaGAN, closed-form, KNN)
   get that trimap; mask methods (IGF, the guided filter) get its foreground and unknown
@@ -11,12 +11,26 @@ The dataset has the evaluation layout of ``../shared/data/alphamatting_val``: ``
   dilate(mask, 20x20) - erode(mask, 20x20)). Scored on ``trimap/Weak`` when the dataset
   has it, else on that same derived trimap (identical on alphamatting_val, see
   :mod:`keras_matting.data.morphology`).
+- ``portraits``: person photos with ``image/`` and ``alpha/`` only, the layout of
+  ``../shared/data/portraits_val``. Mask methods get the automatic person mask
+  (:func:`keras_matting.inference.person_mask.person_mask`, what ``--mask auto`` uses),
+  or ``mask/`` when the dataset has one; trimap methods get the trimap derived from that
+  mask as in the ``mask`` protocol. The standard errors are scored on that derived trimap.
 
-Each alpha goes through :func:`keras_matting.api.matte` (what a user gets), is quantised
-to 8 bits, its known region is clamped from the scoring trimap, and SAD, MSE, Grad and
-Conn are computed with :mod:`keras_matting.metrics.reference` (the protocol of
-``keras-matting evaluate --pred``). A method that fails on an image is recorded with a
-one-line reason; the others go on.
+The baseline ``mask`` is no matting at all: the binary mask given to the mask methods,
+taken as the alpha ("the mask itself"); it exists under the mask-based protocols only.
+
+Each alpha goes through :func:`keras_matting.api.matte` (what a user gets). Two sets of
+errors are computed on it:
+
+- the standard errors: quantised to 8 bits, its known region clamped from the scoring
+  trimap, SAD, MSE, Grad and Conn with :mod:`keras_matting.metrics.reference` over the
+  unknown region (the protocol of ``keras-matting evaluate --pred --trimap``);
+- what a user sees, on the same alpha without clamping, against the ground truth alone:
+  whole-image SAD and MSE, band SAD, holes % and halo %
+  (:mod:`keras_matting.metrics.whole_image`).
+
+A method that fails on an image is recorded with a one-line reason; the others go on.
 """
 
 import os
@@ -26,13 +40,18 @@ import time
 import numpy as np
 
 from keras_matting.errors import MattingInputError
+from keras_matting.metrics import whole_image
 
 __all__ = [
     "BASELINES",
     "MASK_KERNEL",
+    "PROTOCOLS",
+    "SCORE_KEYS",
     "input_description",
     "list_samples",
     "load_sample",
+    "mask_description",
+    "mask_source",
     "parse_protocol",
     "predict",
     "resolve_methods",
@@ -41,16 +60,22 @@ __all__ = [
     "summarize",
 ]
 
-BASELINES = ("closed-form", "knn", "guided-filter")
+BASELINES = ("closed-form", "knn", "guided-filter", "mask")
+MASK_BASELINE = "mask"  # the binary mask itself as the alpha
+PROTOCOLS = ("trimap:NAME", "mask", "portraits")
 MASK_KERNEL = 20  # IGF paper, sec. 4.1: unknown = dilate(mask, 20) - erode(mask, 20)
 WEAK_TRIMAP = "Weak"
 METRICS = ("sad", "mse", "grad", "conn")
+SCORE_KEYS = whole_image.SCORE_KEYS  # what users see: whole image, no clamping
+AUTO_MASK = "auto"
 
 _BASELINE_SETTINGS = {
     "closed-form": "pymatting estimate_alpha_cf, defaults (Levin et al. 2008)",
     "knn": "pymatting estimate_alpha_knn, defaults (Chen et al. 2013)",
     "guided-filter": "fast guided filter, colour guide, r=64, eps=1e-5, s=4 (He & Sun 2015)",
+    "mask": "no matting: the binary mask given to the mask methods, taken as the alpha",
 }
+_BASELINE_CONDITIONS = {"mask": "mask"}
 
 
 def _method(label, model, condition, kind, settings):
@@ -64,28 +89,38 @@ def _one_line(text):
 
 
 def parse_protocol(text):
-    """``"mask"`` -> ``("mask", None)``; ``"trimap:NAME"`` -> ``("trimap", NAME)``."""
+    """``"mask"`` -> ``("mask", None)``; ``"portraits"`` -> ``("portraits", None)``;
+    ``"trimap:NAME"`` -> ``("trimap", NAME)``."""
     text = str(text).strip()
-    if text == "mask":
-        return "mask", None
+    if text in ("mask", "portraits"):
+        return text, None
     if text.startswith("trimap:"):
         name = text[len("trimap:") :]
         if name and "/" not in name and "\\" not in name and name not in (".", ".."):
             return "trimap", name
     raise MattingInputError(
-        f"--protocol {text!r} is not 'mask' or 'trimap:NAME' (NAME a folder under trimap/, "
-        "e.g. trimap:Trimap1)"
+        f"--protocol {text!r} is not 'mask', 'portraits' or 'trimap:NAME' (NAME a folder "
+        "under trimap/, e.g. trimap:Trimap1)"
     )
 
 
-def resolve_methods(model, baselines):
+def resolve_methods(model, baselines, protocol=None):
     """The method dicts: the model (unless ``None``/``"none"``), then the baselines.
 
+    ``protocol`` (``"trimap"``, ``"mask"``, ``"portraits"`` or None) is checked against
+    the baselines before any model is loaded: ``mask`` needs a mask-based protocol.
+
     Raises:
-        MattingInputError: the model cannot be loaded, or there is nothing to run.
+        MattingInputError: the model cannot be loaded, a baseline does not fit the
+            protocol, or there is nothing to run.
     """
     from keras_matting.models.registry import CLASSICAL_MODELS, condition_of, load
 
+    if protocol == "trimap" and MASK_BASELINE in (baselines or ()):
+        raise MattingInputError(
+            "--baseline mask scores the mask itself, and --protocol trimap:NAME has no mask "
+            "(mask methods get trimap >= 128): use it with --protocol mask or portraits"
+        )
     methods = []
     if model is not None and str(model).lower() != "none":
         if isinstance(model, str) and model in CLASSICAL_MODELS:
@@ -107,7 +142,8 @@ def resolve_methods(model, baselines):
         if name in seen:
             continue
         seen.add(name)
-        methods.append(_method(name, name, CLASSICAL_MODELS[name], "baseline", _BASELINE_SETTINGS[name]))
+        condition = _BASELINE_CONDITIONS.get(name) or CLASSICAL_MODELS[name]
+        methods.append(_method(name, name, condition, "baseline", _BASELINE_SETTINGS[name]))
     labels = [m["label"] for m in methods]
     for method in methods:
         if method["kind"] == "model" and labels.count(method["label"]) > 1:
@@ -140,7 +176,9 @@ def list_samples(root, protocol, trimap_name=None, limit=None):
     Returns:
         ``(samples, scoring)``: ``samples`` is a list of ``{"name", "image", "alpha",
         "trimap"?, "mask"?}``; ``scoring`` says where the scoring trimap comes from
-        (``"trimap/NAME"``, or ``"derived"`` for the mask protocol without trimap/Weak).
+        (``"trimap/NAME"``, or ``"derived"`` for the mask protocol without trimap/Weak and
+        for the portraits protocol). Under ``portraits`` a sample has ``"mask"`` only when
+        the dataset has ``mask/`` (else the mask is computed: :func:`mask_source`).
 
     Raises:
         MattingInputError: a missing folder or file.
@@ -151,7 +189,7 @@ def list_samples(root, protocol, trimap_name=None, limit=None):
     if not os.path.isdir(root):
         raise MattingInputError(
             f"dataset folder '{root}' does not exist: pass a folder with image/, alpha/, "
-            "trimap/<NAME>/ and/or mask/"
+            "trimap/<NAME>/ and/or mask/ (portraits: image/ and alpha/)"
         )
     images = list_images(os.path.join(root, "image"), "image")
     if not images:
@@ -165,6 +203,10 @@ def list_samples(root, protocol, trimap_name=None, limit=None):
     if protocol == "trimap":
         columns["trimap"] = (os.path.join("trimap", trimap_name), "trimap")
         scoring = f"trimap/{trimap_name}"
+    elif protocol == "portraits":
+        if os.path.isdir(os.path.join(root, "mask")):
+            columns["mask"] = ("mask", "mask")
+        scoring = "derived"
     else:
         columns["mask"] = ("mask", "mask")
         weak = os.path.join(root, "trimap", WEAK_TRIMAP)
@@ -180,16 +222,43 @@ def list_samples(root, protocol, trimap_name=None, limit=None):
     return samples, scoring
 
 
-def input_description(method, protocol, trimap_name):
-    """What ``method`` is given under ``protocol`` (one line, for the report)."""
+def mask_source(samples, protocol):
+    """Where the mask of the mask methods comes from: ``"mask/"``, ``"auto"`` or None.
+
+    ``"auto"``: the portraits protocol on a dataset without ``mask/``, the automatic person
+    mask; None under ``trimap:NAME`` (the mask is ``trimap >= 128``).
+    """
+    if protocol == "trimap":
+        return None
+    if protocol == "portraits" and not all("mask" in s for s in samples):
+        return AUTO_MASK
+    return "mask/"
+
+
+def mask_description(source):
+    """The mask given to the mask methods, in words (for the report)."""
+    if source == AUTO_MASK:
+        return ("the automatic person mask (MediaPipe selfie segmenter, probability > 0.5, "
+                "what --mask auto uses)")
+    return "mask/"
+
+
+def input_description(method, protocol, trimap_name, source="mask/"):
+    """What ``method`` is given under ``protocol`` (one line, for the report).
+
+    ``source`` is the mask source of :func:`mask_source` (mask-based protocols).
+    """
     if protocol == "trimap":
         if method["condition"] == "trimap":
             return f"image + trimap/{trimap_name}"
         return f"image + mask = trimap/{trimap_name} >= 128 (foreground and unknown)"
+    mask = "automatic person mask" if source == AUTO_MASK else "mask/"
+    if _is_mask_baseline(method):
+        return f"{mask} itself, as the alpha"
     if method["condition"] == "mask":
-        return "image + mask/"
+        return f"image + {mask}"
     return (
-        "image + trimap derived from mask/ (unknown = dilate(mask, "
+        f"image + trimap derived from {mask} (unknown = dilate(mask, "
         f"{MASK_KERNEL}x{MASK_KERNEL}) - erode(mask, {MASK_KERNEL}x{MASK_KERNEL}))"
     )
 
@@ -201,8 +270,29 @@ def _derived_trimap(mask):
     return np.where(unit == 0.5, 128, np.where(unit == 1.0, 255, 0)).astype(np.uint8)
 
 
+def _auto_mask(image, image_path):
+    from keras_matting.inference.person_mask import person_mask
+
+    try:
+        mask = person_mask(image)
+    except ImportError as exc:
+        raise MattingInputError(
+            f"the automatic person mask of '{image_path}' needs the LiteRT interpreter "
+            f"({exc}): install ai-edge-litert, or add a mask/ folder to the dataset"
+        ) from None
+    if not mask.any():
+        raise MattingInputError(
+            f"the automatic person mask found no person in image '{image_path}': add "
+            "mask/<name> files to the dataset, or leave this image out"
+        )
+    return mask
+
+
 def load_sample(sample, protocol):
     """Arrays of one sample: image, gt (uint8), scoring trimap, and each condition's guide.
+
+    Under ``portraits`` without ``sample["mask"]`` the mask is the automatic person mask
+    of the image.
 
     Returns:
         dict with ``image`` (float32 HxWx3), ``gt`` (uint8 HxW), ``scoring`` (uint8
@@ -223,7 +313,12 @@ def load_sample(sample, protocol):
         trimap = read_trimap(sample["trimap"], image.shape, sample["image"])
         out.update(scoring=trimap, trimap=trimap, mask=(trimap >= 128).astype(np.float32))
     else:
-        mask = read_mask(sample["mask"], image.shape, sample["image"])
+        if "mask" in sample:
+            mask = read_mask(sample["mask"], image.shape, sample["image"])
+            what = f"mask '{sample['mask']}'"
+        else:
+            mask = _auto_mask(image, sample["image"])
+            what = f"the automatic person mask of '{sample['image']}'"
         derived = _derived_trimap(mask)
         if "trimap" in sample:
             scoring = read_trimap(sample["trimap"], image.shape, sample["image"])
@@ -231,29 +326,47 @@ def load_sample(sample, protocol):
             scoring = derived
             if not np.any(scoring == 128):
                 raise MattingInputError(
-                    f"mask '{sample['mask']}' is empty or full: its derived scoring trimap "
-                    "has no unknown pixel"
+                    f"{what} is empty or full: its derived scoring trimap has no unknown "
+                    "pixel; use a mask with both person and background"
                 )
         out.update(scoring=scoring, trimap=derived, mask=mask)
     return out
 
 
+def _is_mask_baseline(method):
+    return method["kind"] == "baseline" and method["model"] == MASK_BASELINE
+
+
 def predict(method, data):
-    """Alpha (float32 HxW) of ``method`` on one loaded sample, through ``matte``."""
+    """Alpha (float32 HxW) of ``method`` on one loaded sample, through ``matte``.
+
+    The ``mask`` baseline returns the mask itself.
+    """
     from keras_matting.api import matte
 
+    if _is_mask_baseline(method):
+        return np.asarray(data["mask"], np.float32).copy()
     if method["condition"] == "trimap":
         return matte(data["image"], trimap=data["trimap"], model=method["model"])
     return matte(data["image"], mask=data["mask"], model=method["model"])
 
 
 def score(alpha, data):
-    """The standard errors of one alpha: 8 bits, known region clamped from the scoring trimap."""
+    """Errors of one alpha: ``(scored, metrics)``.
+
+    ``scored`` is the alpha in 8 bits with its known region clamped from the scoring
+    trimap; ``metrics`` has the standard errors of ``scored`` (``sad``, ``mse``, ``grad``,
+    ``conn``) and what a user sees on the unclamped alpha (:data:`SCORE_KEYS`:
+    ``whole_sad``, ``whole_mse``, ``band_sad``, ``holes_pct``, ``halo_pct``).
+    """
     from keras_matting.io import quantize
     from keras_matting.metrics.reference import clamp_known, compute_metrics
 
-    scored = clamp_known(quantize(alpha, 8), data["scoring"])
-    return scored, compute_metrics(scored, data["gt"], data["scoring"])
+    alpha8 = quantize(alpha, 8)
+    scored = clamp_known(alpha8, data["scoring"])
+    metrics = compute_metrics(scored, data["gt"], data["scoring"])
+    metrics.update(whole_image.whole_image_scores(alpha8, data["gt"]))
+    return scored, metrics
 
 
 def _error_text(exc):
@@ -271,7 +384,8 @@ def run_benchmark(dataset, methods, protocol, trimap_name=None, limit=None, on_i
     Args:
         dataset: evaluation folder.
         methods: list of method dicts (see :func:`resolve_methods`).
-        protocol: ``"trimap"`` or ``"mask"``; ``trimap_name`` for the former.
+        protocol: ``"trimap"``, ``"mask"`` or ``"portraits"``; ``trimap_name`` for the
+            first.
         limit: only the first ``limit`` images (sorted by name).
         on_image: optional callback ``on_image(row, data, scored)`` after each image, with
             the loaded arrays and ``{label: scored uint8 alpha}`` (for figures and
@@ -280,7 +394,8 @@ def run_benchmark(dataset, methods, protocol, trimap_name=None, limit=None, on_i
 
     Returns:
         ``(rows, scoring)``: ``rows`` is a list of ``{"name", "width", "height",
-        "methods": {label: {"sad", "mse", "grad", "conn", "seconds"} or {"error"}}}``.
+        "methods": {label: {"sad", "mse", "grad", "conn", *SCORE_KEYS, "seconds"} or
+        {"error"}}}`` (``seconds`` is None for the ``mask`` baseline, which runs nothing).
     """
     from tqdm import tqdm
 
@@ -312,7 +427,8 @@ def run_benchmark(dataset, methods, protocol, trimap_name=None, limit=None, on_i
                         warmed.add(method["label"])
                     start = time.perf_counter()
                     alpha = predict(method, data)
-                    seconds = time.perf_counter() - start
+                    # the mask baseline runs nothing: no runtime to compare
+                    seconds = None if _is_mask_baseline(method) else time.perf_counter() - start
                     scored, metrics = score(alpha, data)
                 except Exception as exc:
                     reason = _error_text(exc)
@@ -332,13 +448,17 @@ def run_benchmark(dataset, methods, protocol, trimap_name=None, limit=None, on_i
 
 
 def summarize(rows, methods):
-    """Per method: means of the metrics and seconds over the images it succeeded on."""
+    """Per method: means of the metrics and seconds over the images it succeeded on.
+
+    A value that is None or not finite (MSE of an empty region, holes % of an image
+    without sure interior) is left out of its mean; a mean of nothing is None.
+    """
     summary = {}
     for method in methods:
         ok = [r["methods"][method["label"]] for r in rows if "error" not in r["methods"][method["label"]]]
         entry = {"count": len(ok), "failed": len(rows) - len(ok)}
-        for key in (*METRICS, "seconds"):
-            values = [v[key] for v in ok if v[key] is not None and np.isfinite(v[key])]
+        for key in (*METRICS, *SCORE_KEYS, "seconds"):
+            values = [v[key] for v in ok if v.get(key) is not None and np.isfinite(v[key])]
             entry[key] = float(np.mean(values)) if values else None
         summary[method["label"]] = entry
     return summary

@@ -1,5 +1,10 @@
 """Evaluation reports: ``results.json``, ``report.md`` and matplotlib figures.
 
+``report.md`` has two tables of means per method: the standard errors (unknown region of
+the scoring trimap, known region clamped) and what users see (whole image, no clamping:
+whole-image SAD and MSE, band SAD, holes % and halo %, see
+:mod:`keras_matting.metrics.whole_image`).
+
 Every file is written atomically (:func:`keras_matting.io.atomic_write`). Figures need
 matplotlib (``pip install "keras-matting[report]"``) and use the Agg backend; without it
 the report says they were skipped.
@@ -18,6 +23,7 @@ import numpy as np
 __all__ = [
     "format_markdown",
     "format_mean_table",
+    "format_user_table",
     "machine_info",
     "results_document",
     "write_grid",
@@ -28,6 +34,10 @@ __all__ = [
 
 COLUMNS = (("sad", "SAD", "{:.2f}"), ("mse", "MSE", "{:.4f}"), ("grad", "Grad", "{:.2f}"),
            ("conn", "Conn", "{:.2f}"), ("seconds", "runtime (s)", "{:.3f}"))
+USER_COLUMNS = (("whole_sad", "whole SAD", "{:.2f}"), ("whole_mse", "whole MSE", "{:.4f}"),
+                ("band_sad", "band SAD", "{:.2f}"), ("holes_pct", "holes %", "{:.2f}"),
+                ("halo_pct", "halo %", "{:.2f}"))
+USER_TITLE = "What users see: whole image, no clamping"
 FIGURE_SIDE = 320  # longer side of each panel of the qualitative grids, pixels
 _INSTALL_HINT = 'figures need matplotlib: pip install "keras-matting[report]"'
 
@@ -67,13 +77,14 @@ def machine_info():
     return info
 
 
-def _finite(value):
+def json_safe(value):
+    """``value`` with NaN and infinities as None, recursively (JSON has no NaN)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_finite(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -85,7 +96,7 @@ def results_document(context, rows, summary, complete=True):
         for label, result in row["methods"].items()
         if "error" in result
     ]
-    return _finite({**context, "complete": complete, "count": len(rows), "mean": summary,
+    return json_safe({**context, "complete": complete, "count": len(rows), "mean": summary,
                     "failures": failures, "images": rows})
 
 
@@ -102,23 +113,27 @@ def write_markdown(path, text):
 
 
 def _best(summary, key):
-    values = [s[key] for s in summary.values() if s[key] is not None]
+    values = [s.get(key) for s in summary.values() if s.get(key) is not None]
     return min(values) if values else None
 
 
-def format_mean_table(document):
-    """Markdown table lines: means per method, the best (lowest) value per column in bold."""
+def format_mean_table(document, columns=COLUMNS):
+    """Markdown table lines: means per method, the best (lowest) value per column in bold.
+
+    ``columns``: ``(key, title, format)`` triples; :data:`COLUMNS` (the standard errors
+    and runtime) by default, :data:`USER_COLUMNS` for :func:`format_user_table`.
+    """
     summary = document["mean"]
     lines = [
-        "| method | input | " + " | ".join(title for _, title, _ in COLUMNS) + " | images |",
-        "|---|---|" + "---:|" * len(COLUMNS) + "---:|",
+        "| method | input | " + " | ".join(title for _, title, _ in columns) + " | images |",
+        "|---|---|" + "---:|" * len(columns) + "---:|",
     ]
-    best = {key: _best(summary, key) for key, _, _ in COLUMNS}
+    best = {key: _best(summary, key) for key, _, _ in columns}
     for method in document["methods"]:
         entry = summary[method["label"]]
         cells = []
-        for key, _, fmt in COLUMNS:
-            value = entry[key]
+        for key, _, fmt in columns:
+            value = entry.get(key)
             if value is None:
                 cells.append("n/a")
                 continue
@@ -129,6 +144,27 @@ def format_mean_table(document):
         lines.append(f"| {method['label']} | {method['input']} | " + " | ".join(cells)
                      + f" | {scored} |")
     return lines
+
+
+def format_user_table(document):
+    """Markdown table lines of what users see (whole image, no clamping), best in bold."""
+    return format_mean_table(document, USER_COLUMNS)
+
+
+def user_definitions():
+    """One paragraph: how the whole-image measures are defined."""
+    from keras_matting.metrics import whole_image as w
+
+    return (
+        "Computed on each method's alpha as returned (8 bits, nothing clamped), against the "
+        "ground truth alone, over the whole image: whole SAD = sum |p - g| / 1000, whole MSE "
+        "= mean (p - g)^2; band SAD = sum |p - g| / 1000 inside dilate(g > 0.5) - "
+        f"erode(g > 0.5), {w.BAND_KERNEL}x{w.BAND_KERNEL} kernels; holes % = share of the "
+        f"sure interior (g > 0.99 eroded by {w.SURE_KERNEL // 2} px, a {w.SURE_KERNEL}x"
+        f"{w.SURE_KERNEL} kernel) predicted below {w.HOLE_THRESHOLD}; halo % = share of the "
+        f"sure exterior (g < 0.01 eroded the same way) predicted above {w.HALO_THRESHOLD}. "
+        "Lower is better; the best value per column is in bold."
+    )
 
 
 def format_markdown(document, figures):
@@ -143,12 +179,18 @@ def format_markdown(document, figures):
         f"- Dataset: `{document['dataset']}` ({total} images"
         + (f", the first {document['limit']} by name" if document.get("limit") else "")
         + ")",
-        f"- Protocol: `{document['protocol']['name']}`; scored on "
+        f"- Protocol: `{document['protocol']['name']}`; standard errors scored on "
         f"{document['protocol']['scoring_trimap']}",
+        *([f"- Masks given to mask methods: {document['protocol']['mask_description']}"]
+          if document["protocol"].get("mask_description") else []),
         f"- Errors: {document['metrics']}",
         "- Runtime: seconds per image of the method's call on in-memory arrays "
         "(`keras_matting.matte`), mean over the images; Keras models are run once on the "
-        "first image before timing (graph tracing)",
+        "first image before timing (graph tracing)"
+        + ("; the automatic person mask is computed once per image, outside the timed calls"
+           if document["protocol"].get("mask_source") == "auto" else "")
+        + ("; the baseline `mask` runs nothing (n/a)"
+           if any(m["label"] == "mask" and m["kind"] == "baseline" for m in methods) else ""),
         "- Machine: " + ", ".join(
             f"{k} {v}" for k, v in document["machine"].items() if v not in (None, [], "")
         ),
@@ -157,6 +199,8 @@ def format_markdown(document, figures):
     ]
     lines += ["", "Lower is better in every column; the best value per column is in bold. "
               "Means are over the images each method succeeded on (column `images`).", ""]
+    lines += [f"## {USER_TITLE}", "", *format_user_table(document), "", user_definitions(),
+              "A percentage is left out of its mean where its region is empty.", ""]
     lines += ["## Methods", ""]
     for method in methods:
         lines.append(f"- **{method['label']}** ({method['kind']}): {method['settings']}; "
@@ -168,15 +212,9 @@ def format_markdown(document, figures):
             reason = failure["error"].replace("|", "\\|")
             lines.append(f"| {failure['image']} | {failure['method']} | {reason} |")
         lines.append("")
-    lines += ["## SAD per image", "", "| image | " + " | ".join(m["label"] for m in methods) + " |",
-              "|---|" + "---:|" * len(methods)]
-    for row in document["images"]:
-        cells = []
-        for method in methods:
-            result = row["methods"][method["label"]]
-            cells.append("failed" if "error" in result else f"{result['sad']:.2f}")
-        lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
-    lines += ["", "## Figures", ""]
+    lines += _per_image(document, "sad", "SAD per image (unknown region, clamped)")
+    lines += _per_image(document, "whole_sad", "Whole-image SAD per image (no clamping)")
+    lines += ["## Figures", ""]
     if figures.get("skipped"):
         lines.append(f"Figures skipped: {figures['skipped']}")
     else:
@@ -187,6 +225,21 @@ def format_markdown(document, figures):
             lines.append(f"- {name}: [{path}]({path})")
     lines.append("")
     return "\n".join(lines)
+
+
+def _per_image(document, key, title):
+    methods = document["methods"]
+    lines = [f"## {title}", "", "| image | " + " | ".join(m["label"] for m in methods) + " |",
+             "|---|" + "---:|" * len(methods)]
+    for row in document["images"]:
+        cells = []
+        for method in methods:
+            result = row["methods"][method["label"]]
+            value = result.get(key)
+            cells.append("failed" if "error" in result else "n/a" if value is None
+                         else f"{value:.2f}")
+        lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 # --------------------------------------------------------------------------- figures

@@ -1,5 +1,10 @@
 """Matting errors: numpy reference metrics and Keras streaming metrics.
 
+- :mod:`~keras_matting.metrics.reference`: the standard errors (SAD, MSE, Grad, Conn)
+  over a trimap's unknown region;
+- :mod:`~keras_matting.metrics.whole_image`: what a user sees, whole image and no
+  clamping (whole-image SAD and MSE, edge-band SAD, holes % and halo %).
+
 The numpy functions import no TensorFlow; ``UnknownSAD`` and ``UnknownMSE`` (Keras
 metrics) are imported on first access.
 """
@@ -12,6 +17,7 @@ from keras_matting.metrics.reference import (
     mse,
     sad,
 )
+from keras_matting.metrics.whole_image import SCORE_KEYS, user_regions, whole_image_scores
 
 _KERAS_METRICS = {
     "UnknownSAD": "keras_matting.metrics.unknown_sad",
@@ -19,6 +25,7 @@ _KERAS_METRICS = {
 }
 
 __all__ = [
+    "SCORE_KEYS",
     "UnknownMSE",
     "UnknownSAD",
     "clamp_known",
@@ -27,6 +34,8 @@ __all__ = [
     "gradient_error",
     "mse",
     "sad",
+    "user_regions",
+    "whole_image_scores",
 ]
 
 

@@ -57,10 +57,8 @@ def _parse_bool(text):
     raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
 
 
-def _field_type(field):
-    hint = field.type
-    if isinstance(hint, str):
-        hint = eval(hint, vars(typing))  # dataclass annotations written as strings
+def _field_type(config_cls, field):
+    hint = typing.get_type_hints(config_cls)[field.name]  # also resolves string annotations
     args = typing.get_args(hint)
     if args:  # Optional[X]
         hint = next(a for a in args if a is not type(None))
@@ -73,7 +71,7 @@ def build_parser(config_cls, prog, description):
     parser.add_argument("--config", help="JSON file of overrides (unknown keys are an error)")
     for field in dataclasses.fields(config_cls):
         default = field.default
-        kind = _field_type(field)
+        kind = _field_type(config_cls, field)
         extra = {"nargs": "?", "const": True, "metavar": "BOOL"} if kind is _parse_bool else {}
         parser.add_argument(
             _flag(field.name),
@@ -102,8 +100,29 @@ def load_config_file(path, config_cls):
     return values
 
 
+# counts that must be at least 1 (when the recipe has them)
+POSITIVE_FIELDS = ("steps", "steps_per_epoch", "batch_size", "crop_size", "short_side",
+                   "synthetic_count", "synthetic_size", "validate_every_epochs")
+
+
+def validate_config(config):
+    """Refuse counts below 1 (``--steps -5``) with one line: ``MattingInputError``."""
+    known = {f.name for f in dataclasses.fields(config)}
+    for name in POSITIVE_FIELDS:
+        if name not in known:
+            continue
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise MattingInputError(f"{_flag(name)} {value!r}: must be a whole number >= 1")
+    return config
+
+
 def config_from_args(config_cls, args, presets=None):
-    """Paper defaults < ``presets`` (e.g. the ``--smoke`` ones) < ``--config`` file < flags."""
+    """Paper defaults < ``presets`` (e.g. the ``--smoke`` ones) < ``--config`` file < flags.
+
+    Raises:
+        MattingInputError: unknown ``--config`` keys or a count below 1.
+    """
     values = dict(presets or {})
     if getattr(args, "config", None):
         values.update(load_config_file(args.config, config_cls))
@@ -111,4 +130,4 @@ def config_from_args(config_cls, args, presets=None):
         value = getattr(args, field.name, None)
         if value is not None:
             values[field.name] = value
-    return config_cls(**values)
+    return validate_config(config_cls(**values))

@@ -24,8 +24,10 @@ import os
 import time
 
 from keras_matting.errors import MattingInputError
+from keras_matting.tempfiles import atomic_save, remove_stale_temporaries, write_json_atomic
 from keras_matting.training.alphagan_recipe import AlphaGANRecipe, has_val_folder
 from keras_matting.training.igf_recipe import IGFRecipe
+from keras_matting.training.recipe_config import validate_config
 
 RECIPES = {recipe.name: recipe for recipe in (IGFRecipe, AlphaGANRecipe)}
 
@@ -162,8 +164,7 @@ def training_data_dirs(config, recipe, output_dir):
         print(f"generating {config.synthetic_count} procedural samples in {root} ...", flush=True)
         stats = write_dataset(root, config.synthetic_count, config.synthetic_size,
                               seed=config.seed, texture_dir=textures, progress=not config.smoke)
-        with open(done, "w") as f:
-            json.dump(stats, f)
+        write_json_atomic(done, stats)
     return os.path.join(root, "fg"), os.path.join(root, "alpha")
 
 
@@ -214,21 +215,36 @@ def build_callbacks(config, recipe, model_ref, output_dir):
     import keras
 
     from keras_matting.models.gan_trainer_utils import SyncReplicaStatistics
+    from keras_matting.training.best_checkpoint import BestCheckpoint
     from keras_matting.training.matting_validation import MattingValidation
 
-    # First: the replicas' BatchNorm moving statistics agree before validating and saving.
+    # Order matters: the replicas' BatchNorm moving statistics agree first; validation adds
+    # its metrics to the epoch logs before the checkpoints and TensorBoard read them.
     callbacks = [SyncReplicaStatistics()]
     val_dir = smoke_validation_dir(config, output_dir) if config.smoke else config.val_dir
+    best = None
     if has_val_folder(val_dir):
-        samples = recipe.validation_samples(config, val_dir)[: config.val_images]
+        samples = recipe.validation_samples(config, val_dir)
+        samples = _first_per_set(samples, config.val_images)
+        sets = {s.get("set", "val") for s in samples}
+        score_sets = {k: v for k, v in getattr(recipe, "score_sets", {}).items() if k in sets}
+        monitor = getattr(recipe, "monitor", "val_sad") if score_sets else "val_sad"
 
         def predict_fn(image, condition):
-            return model_ref().generator.predict_alpha(image, condition)
+            # what users get: keras_matting.matte's path
+            from keras_matting.api import _run
+
+            generator = model_ref().generator
+            if recipe.condition == "mask":
+                return _run(generator, "mask", image, None, condition)
+            return generator.predict_alpha(image, condition)
 
         callbacks.append(MattingValidation(
             samples, predict_fn, every_epochs=config.validate_every_epochs,
-            log_dir=os.path.join(output_dir, "logs"),
+            log_dir=os.path.join(output_dir, "logs"), score_sets=score_sets,
         ))
+        best = BestCheckpoint(
+            os.path.join(output_dir, "checkpoints", "best.keras"), monitor=monitor, mode="min")
     elif val_dir:
         print(f"note: no validation folder at {val_dir}; training without validation", flush=True)
     checkpoints = os.path.join(output_dir, "checkpoints")
@@ -237,17 +253,31 @@ def build_callbacks(config, recipe, model_ref, output_dir):
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup"), save_freq="epoch",
                                          delete_checkpoint=False, double_checkpoint=True),
-        keras.callbacks.ModelCheckpoint(os.path.join(checkpoints, "last.keras")),
+        _last_checkpoint(os.path.join(checkpoints, "last.keras")),
+        *([best] if best is not None else []),
         LearningRateLogger(),
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), update_freq="epoch",
                                     write_graph=False),
     ]
-    if isinstance(callbacks[1], MattingValidation):
-        from keras_matting.training.best_checkpoint import BestCheckpoint
-
-        callbacks.insert(4, BestCheckpoint(
-            os.path.join(checkpoints, "best.keras"), monitor="val_sad", mode="min"))
     return callbacks
+
+
+def _last_checkpoint(path):
+    """``ModelCheckpoint(path)`` that writes atomically (a kill never truncates it)."""
+    from keras_matting.training.best_checkpoint import AtomicModelCheckpoint
+
+    return AtomicModelCheckpoint(path)
+
+
+def _first_per_set(samples, limit):
+    """The first ``limit`` samples of each validation set (``--val-images``)."""
+    counts, kept = {}, []
+    for sample in samples:
+        key = sample.get("set", "val")
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] <= limit:
+            kept.append(sample)
+    return kept
 
 
 def _learning_rate_logger_cls():
@@ -281,8 +311,33 @@ def backed_up_epoch(output_dir):
         return 0
 
 
+def _previous_run(output_dir, epochs):
+    """The ``summary.json`` of a run in ``output_dir`` that already trained ``epochs``, or None."""
+    summary = os.path.join(output_dir, "summary.json")
+    if backed_up_epoch(output_dir) < epochs or not os.path.isfile(
+            os.path.join(output_dir, "generator.keras")):
+        return None
+    try:
+        with open(summary) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _remove_stale_temporaries(output_dir):
+    """Temporaries of saves a kill interrupted (``.best.tmp-1a2b3c4d.keras``, ...)."""
+    for sub in ("", "checkpoints", os.path.join("synthetic", "fg"),
+                os.path.join("synthetic", "alpha")):
+        remove_stale_temporaries(os.path.join(output_dir, sub))
+
+
 def run_recipe(recipe, config):
-    """Train ``recipe`` (``IGFRecipe`` or ``AlphaGANRecipe``) with ``config``; returns the history."""
+    """Train ``recipe`` (``IGFRecipe`` or ``AlphaGANRecipe``) with ``config``; returns the history.
+
+    A run whose ``output_dir`` has a backup resumes from it (and says so); one that
+    already trained all its steps says it is finished and returns its recorded history.
+    """
+    validate_config(config)
     # First: MultiWorkerMirroredStrategy must be created before any other TensorFlow op.
     strategy = make_strategy(config.strategy)
     replicas = strategy.num_replicas_in_sync
@@ -295,6 +350,20 @@ def run_recipe(recipe, config):
     if output_dir != config.output_dir:
         print(f"not the chief worker: writing to {output_dir}", flush=True)
     os.makedirs(output_dir, exist_ok=True)
+    epochs = max(1, -(-config.steps // config.steps_per_epoch))
+    previous = _previous_run(output_dir, epochs)
+    if previous is not None:
+        import keras
+
+        done = backed_up_epoch(output_dir) * config.steps_per_epoch
+        print(f"{output_dir} is already finished: {done} steps trained (--steps "
+              f"{config.steps}); the model is {os.path.join(output_dir, 'generator.keras')}, "
+              f"its history {os.path.join(output_dir, 'summary.json')}. Raise --steps to train "
+              "on, or give a new --output-dir to start over.", flush=True)
+        history = keras.callbacks.History()
+        history.history = previous.get("history", {})
+        return history
+    _remove_stale_temporaries(output_dir)
     if config.smoke:
         config = dataclasses.replace(config, bg_dir=smoke_backgrounds(config, output_dir))
     _write_json(os.path.join(output_dir, "config.json"), dataclasses.asdict(config))
@@ -305,6 +374,10 @@ def run_recipe(recipe, config):
     fg_dir, alpha_dir = training_data_dirs(config, recipe, output_dir)
     # A resumed run continues with fresh samples instead of replaying the first epochs.
     resumed_epoch = backed_up_epoch(output_dir)
+    if resumed_epoch:
+        print(f"resuming from {os.path.join(output_dir, 'backup')} after epoch {resumed_epoch} of "
+              f"{epochs} (step {resumed_epoch * config.steps_per_epoch} of "
+              f"{epochs * config.steps_per_epoch})", flush=True)
     data_seed = config.seed + RESUME_SEED_STRIDE * resumed_epoch
     dataset = distribute_ready(recipe.build_dataset(config, fg_dir, alpha_dir, seed=data_seed))
     with strategy.scope():
@@ -314,18 +387,20 @@ def run_recipe(recipe, config):
         g_optimizer, d_optimizer = make_optimizers(config)
         recipe.compile(model, config, g_optimizer, d_optimizer)
 
-    epochs = max(1, -(-config.steps // config.steps_per_epoch))
     callbacks = build_callbacks(config, recipe, lambda: model, output_dir)
     start = time.perf_counter()
+    # shuffle=False: the dataset shuffles itself (Keras would warn that it ignores True)
     history = model.fit(dataset, epochs=epochs, steps_per_epoch=config.steps_per_epoch,
-                        callbacks=callbacks, verbose=2 if config.smoke else "auto")
+                        callbacks=callbacks, verbose=2 if config.smoke else "auto",
+                        shuffle=False)
     seconds = time.perf_counter() - start
     generator_path = os.path.join(output_dir, "generator.keras")
     _save_atomic(model.generator, generator_path)
     _write_json(os.path.join(output_dir, "summary.json"), {
         "recipe": recipe.name, "epochs": epochs, "steps": epochs * config.steps_per_epoch,
         "replicas": replicas, "global_batch": config.batch_size,
-        "seconds_this_run": seconds, "generator": generator_path,
+        "seconds_this_run": seconds, "resumed_at_epoch": resumed_epoch,
+        "generator": generator_path,
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},
     })
     print(f"saved {generator_path} after {seconds:.0f} s", flush=True)
@@ -343,13 +418,8 @@ def _warm_start(model, path):
 
 
 def _save_atomic(model, path):
-    tmp = f"{path[:-len('.keras')]}.tmp.keras"
-    model.save(tmp)
-    os.replace(tmp, path)
+    atomic_save(path, model.save)
 
 
 def _write_json(path, data):
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
+    write_json_atomic(path, data, indent=2)

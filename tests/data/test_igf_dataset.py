@@ -90,3 +90,32 @@ def test_evaluation_variant(train_dir):
         assert np.all(m[t == 1.0] == 1.0) and np.all(m[t == 0.0] == 0.0)
     again = _take(_build(train_dir, training=False, seed=0), 10)
     np.testing.assert_array_equal(batches[0]["image"], again[0]["image"])
+
+
+def test_rotation_about_the_centre_is_exact_at_90_degrees():
+    import tensorflow as tf
+
+    from keras_matting.data.igf_dataset import IGF_ROTATIONS, _rotate
+
+    assert len(IGF_ROTATIONS) == 11 and 0.0 in IGF_ROTATIONS  # paper 4.1: 11 angles
+    x = np.random.default_rng(0).random((9, 9, 2)).astype(np.float32)
+    out = _rotate(tf.constant(x), tf.constant(90.0)).numpy()
+    # output (x, y) samples input (cx - (y - cy), cy + (x - cx)): a 90 degree turn
+    np.testing.assert_allclose(out, np.rot90(x, k=1, axes=(0, 1)), atol=1e-5)
+    np.testing.assert_allclose(_rotate(tf.constant(x), tf.constant(0.0)).numpy(), x, atol=1e-6)
+
+
+def test_photo_realism_changes_the_image_not_the_truth(train_dir):
+    from keras_matting.data.igf_dataset import REALISM
+
+    always = dict(REALISM, segmenter_mask=1.0, harmonize=1.0, defocus=1.0, noise=1.0, jpeg=1.0)
+    real = _take(_build(train_dir, seed=4, rotations=(), hue_delta=0.0, realism=always), 2)
+    again = _take(_build(train_dir, seed=4, rotations=(), hue_delta=0.0, realism=always), 2)
+    for r, a in zip(real, again, strict=True):
+        np.testing.assert_array_equal(r["image"], a["image"])  # seeded
+        assert r["image"].min() >= 0.0 and r["image"].max() <= 1.0
+        assert set(np.unique(r["mask"])) <= {0.0, 1.0}
+        # noise and JPEG act on the composite of the (harmonised, defocused) fg and bg
+        composite = r["alpha"] * r["fg"] + (1 - r["alpha"]) * r["bg"]
+        diff = np.abs(r["image"] - composite)
+        assert 1e-3 < diff.mean() < 0.1

@@ -81,3 +81,29 @@ def test_mask_area_rule():
     half[rows[: len(rows) * 2 // 3]] = False  # keep about a third
     assert not mo.mask_keeps_foreground(half.astype(np.uint8), alpha)
     assert mo.mask_keeps_foreground(np.zeros_like(alpha), np.zeros_like(alpha))
+
+
+def test_segmenter_mask_loses_thin_parts_and_keeps_the_body():
+    from keras_matting.data.morphology import segmenter_mask_np
+
+    alpha = np.zeros((200, 300), np.uint8)
+    alpha[60:180, 80:220] = 255  # body
+    alpha[10:60, 150] = 255  # a one-pixel strand above it
+    mask = segmenter_mask_np(alpha, low_side=50, threshold=0.5)
+    assert mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 1}
+    assert mask[70:170, 90:210].all()  # the body's interior
+    assert not mask[10:50, 150].any()  # the strand is lost, as a segmenter loses hair
+    assert not mask[:, :60].any() and not mask[:, 240:].any()
+
+
+def test_segmenter_mask_threshold_and_shift():
+    from keras_matting.data.morphology import segmenter_mask_np
+
+    alpha = np.zeros((120, 120), np.uint8)
+    alpha[30:90, 30:90] = 255
+    loose = segmenter_mask_np(alpha, 30, 0.3)
+    tight = segmenter_mask_np(alpha, 30, 0.7)
+    assert loose.sum() > tight.sum() and (loose >= tight).all()  # nested
+    shifted = segmenter_mask_np(alpha, 30, 0.5, shift_y=5, shift_x=-3)
+    base = segmenter_mask_np(alpha, 30, 0.5)
+    np.testing.assert_array_equal(shifted[5:, :-3], base[:-5, 3:])

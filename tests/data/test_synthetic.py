@@ -4,7 +4,13 @@ import cv2
 import numpy as np
 import pytest
 
-from keras_matting.data.synthetic import KINDS, generate_sample, sample_rng, write_dataset
+from keras_matting.data.synthetic import (
+    KINDS,
+    _texture,
+    generate_sample,
+    sample_rng,
+    write_dataset,
+)
 from keras_matting.errors import MattingInputError
 from tests.data.conftest import reference_dilate
 
@@ -42,9 +48,27 @@ def test_seeded_and_textured(tmp_path):
     assert not np.array_equal(a[1], c[1]) or not np.array_equal(a[0], c[0])
     photo = np.zeros((50, 50, 3), np.uint8)
     photo[:, :, 0] = 200  # pure red photograph (RGB)
-    fg, alpha = generate_sample(np.random.default_rng(0), 64, textures=[photo], kind="solid")
-    inside = alpha == 255
-    assert fg[inside][:, 0].mean() > 150 and fg[inside][:, 2].mean() < 40
+    tex = _texture(np.random.default_rng(0), 64, 64, [photo])
+    assert tex[..., 0].mean() > 150 / 255 and tex[..., 2].mean() < 40 / 255
+    # opaque interiors are worn textures: photo patches, or patterns and dark cloth
+    reds = 0
+    for seed in range(8):
+        fg, alpha = generate_sample(np.random.default_rng(seed), 64, [photo], kind="solid")
+        inside = fg[alpha == 255].astype(np.float32)
+        reds += inside[:, 0].mean() > 150 and inside[:, 2].mean() < 40
+    assert 0 < reds < 8
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_portraits_are_opaque_busts_with_hair(seed):
+    _, alpha = generate_sample(np.random.default_rng(seed), (240, 320), kind="portrait")
+    h, w = alpha.shape
+    assert alpha[-1].max() == 255  # the bust leaves the bottom edge
+    opaque = cv2.erode((alpha == 255).astype(np.uint8), np.ones((9, 9), np.uint8))
+    assert opaque.sum() > 0.1 * h * w  # a large fully opaque interior: no holes to learn
+    fractional = (alpha > 0) & (alpha < 255)
+    top = fractional[: h // 2].sum()
+    assert top > fractional[h // 2 :].sum()  # hair around the head, not the shoulders
 
 
 def test_write_dataset_layout_and_errors(tmp_path):

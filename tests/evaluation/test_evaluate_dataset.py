@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import cv2
 import numpy as np
@@ -13,7 +14,7 @@ from keras_matting.data.morphology import scoring_trimap_np
 from keras_matting.filters.classical import closed_form_matting
 from keras_matting.filters.guided_filter import fast_guided_filter
 from keras_matting.io import quantize, read_image
-from keras_matting.metrics import clamp_known, compute_metrics
+from keras_matting.metrics import SCORE_KEYS, clamp_known, compute_metrics, whole_image_scores
 
 NAMES = ("a", "b", "c")
 SIZES = ((48, 64), (52, 60), (44, 64))  # (height, width), one per image
@@ -64,9 +65,13 @@ def _expected(root, name, method, protocol, scoring_kernel=None):
         guide = mask.astype(np.float64)
     if method == "closed-form":
         alpha = closed_form_matting(image, trimap)
+    elif method == "mask":
+        alpha = guide  # the mask itself
     else:
         alpha = np.clip(fast_guided_filter(image, guide, 64, 1e-5, 4), 0, 1)
-    return compute_metrics(clamp_known(quantize(alpha), scoring), gt, scoring)
+    # standard errors on the clamped alpha, what users see on the alpha as it is
+    return {**compute_metrics(clamp_known(quantize(alpha), scoring), gt, scoring),
+            **whole_image_scores(alpha, gt)}
 
 
 def _run(root, report, *extra):
@@ -78,13 +83,20 @@ def _check_numbers(data, root, protocol, labels, scoring_kernel=None):
         for label in labels:
             want = _expected(root, row["name"], label, protocol, scoring_kernel)
             got = row["methods"][label]
-            for key in ("sad", "mse", "grad", "conn"):
+            for key in ("sad", "mse", "grad", "conn", *SCORE_KEYS):
+                if want[key] != want[key]:  # NaN: an empty sure region, null in JSON
+                    assert got[key] is None, (row["name"], label, key)
+                    continue
                 assert got[key] == pytest.approx(want[key], rel=1e-9, abs=1e-12), (row["name"], label, key)
-            assert got["seconds"] > 0
+            assert got["seconds"] is None if label == "mask" else got["seconds"] > 0
     for label in labels:
-        for key in ("sad", "mse", "grad", "conn"):
-            mean = np.mean([row["methods"][label][key] for row in data["images"]])
-            assert data["mean"][label][key] == pytest.approx(mean)
+        for key in ("sad", "mse", "grad", "conn", *SCORE_KEYS):
+            values = [row["methods"][label][key] for row in data["images"]]
+            values = [v for v in values if v is not None]
+            if not values:
+                assert data["mean"][label][key] is None
+                continue
+            assert data["mean"][label][key] == pytest.approx(np.mean(values))
 
 
 def test_trimap_protocol_report(tmp_path, capsys):
@@ -115,8 +127,13 @@ def test_trimap_protocol_report(tmp_path, capsys):
     assert f"**{best:.2f}**" in md and "trimap/T1 >= 128" in md
     for label in ("closed-form", "guided-filter"):
         assert f"{mean[label]['mse']:.4f}" in md and f"{mean[label]['seconds']:.3f}" in md
+        assert f"{mean[label]['whole_mse']:.4f}" in md
+    assert "## What users see: whole image, no clamping" in md
+    assert "| method | input | whole SAD | whole MSE | band SAD | holes % | halo % | images |" in md
+    assert data["protocol"]["mask_source"] is None and "Masks given" not in md
     out = capsys.readouterr().out
     assert "| closed-form |" in out and "report in" in out
+    assert "What users see: whole image, no clamping" in out and "| whole SAD |" in out
     assert not [f for f in os.listdir(report) if f.startswith(".")]  # no temporary left
 
 
@@ -248,3 +265,136 @@ def test_keras_generator_path_through_the_dispatcher(tmp_path):
         for key in ("sad", "mse", "grad", "conn"):
             assert row["methods"]["tiny_igf"][key] == pytest.approx(want[key], rel=1e-6, abs=1e-9)
     assert os.path.exists(report / "grid_a.png") and os.path.exists(report / "sad_per_image.png")
+
+
+# --------------------------------------------------------------------------- portraits, mask
+
+
+def _portraits(root):
+    """The three composites with image/, alpha/ and mask/ only (no trimap/)."""
+    _dataset(root, weak=False)
+    shutil.rmtree(root / "trimap")
+    return root
+
+
+def test_portraits_protocol_with_a_mask_folder(tmp_path, capsys):
+    root = _portraits(tmp_path / "data")
+    report = tmp_path / "report"
+    labels = ("mask", "guided-filter", "closed-form")
+    assert _run(root, report, "--model", "none", "--protocol", "portraits", "--baseline",
+                *labels, "--no-figures") == 0
+    data = json.loads((report / "results.json").read_text())
+    protocol = data["protocol"]
+    assert protocol["kind"] == "portraits" and protocol["mask_source"] == "mask/"
+    assert protocol["inputs"] == {
+        "mask": "mask/ itself, as the alpha",
+        "guided-filter": "image + mask/",
+        "closed-form": "image + trimap derived from mask/ (unknown = dilate(mask, 20x20) - "
+                       "erode(mask, 20x20))",
+    }
+    assert "derived from mask/" in protocol["scoring_trimap"]
+    # the portraits protocol gives and scores exactly what the mask protocol without
+    # trimap/Weak does; the user view is on the unclamped alpha
+    _check_numbers(data, root, "mask", labels)
+    md = (report / "report.md").read_text()
+    assert "- Masks given to mask methods: mask/" in md
+    assert "## What users see: whole image, no clamping" in md
+    assert "| mask | mask/ itself, as the alpha |" in md and " | n/a | 3/3 |" in md
+    assert data["mean"]["mask"]["seconds"] is None and "`mask` runs nothing" in md
+    assert "| mask |" in capsys.readouterr().out
+
+
+def _square_dataset(root):
+    """One 100x100 image: the reference is a 60x60 square; the mask misses a 5x6 hole in
+    its sure interior and adds a 4x5 blob in the sure exterior (counted by hand in
+    tests/metrics/test_whole_image.py: 900 sure-interior and 1900 sure-exterior pixels)."""
+    alpha = np.zeros((100, 100), np.uint8)
+    alpha[20:80, 20:80] = 255
+    mask = alpha.copy()
+    mask[45:50, 45:51] = 0
+    mask[0:4, 0:5] = 255
+    image = np.full((100, 100, 3), 40, np.uint8)
+    image[alpha > 0] = (200, 150, 120)
+    _write(root / "image" / "sq.png", image)
+    _write(root / "alpha" / "sq.png", alpha)
+    _write(root / "mask" / "sq.png", mask)
+    return root
+
+
+@pytest.mark.parametrize("protocol", ["portraits", "mask"])
+def test_mask_baseline_counted_by_hand(tmp_path, protocol):
+    root = _square_dataset(tmp_path / "data")
+    report = tmp_path / "report"
+    assert _run(root, report, "--model", "none", "--protocol", protocol, "--baseline", "mask",
+                "--no-figures") == 0
+    data = json.loads((report / "results.json").read_text())
+    got = data["images"][0]["methods"]["mask"]
+    # 30 hole pixels and 20 blob pixels, each 1 off; none in the band
+    assert got["whole_sad"] == pytest.approx(50 / 1000, rel=1e-12)
+    assert got["whole_mse"] == pytest.approx(50 / 100**2, rel=1e-12)
+    assert got["band_sad"] == 0.0
+    assert got["holes_pct"] == pytest.approx(100 * 30 / 900, rel=1e-12)
+    assert got["halo_pct"] == pytest.approx(100 * 20 / 1900, rel=1e-12)
+    # the derived trimap leaves both defects unknown (dilate - erode covers them): the
+    # standard SAD sees the same 50 pixels
+    assert got["sad"] == pytest.approx(50 / 1000, rel=1e-12)
+    assert data["mean"]["mask"]["holes_pct"] == pytest.approx(100 * 30 / 900, rel=1e-12)
+    md = (report / "report.md").read_text()
+    # one method: every value is the best one, in bold
+    assert ("| mask | mask/ itself, as the alpha | **0.05** | **0.0050** | **0.00** | **3.33** "
+            "| **1.05** | 1/1 |") in md
+
+
+def test_portraits_auto_mask_plumbing(tmp_path):
+    """No mask/: the mask is the segmenter's (a cartoon head here; whatever it finds)."""
+    from keras_matting.inference.person_mask import person_mask
+
+    h, w = 96, 80
+    yy, xx = np.mgrid[0:h, 0:w]
+    head = ((xx - w / 2) / 14) ** 2 + ((yy - 32) / 18) ** 2 < 1
+    body = ((xx - w / 2) / 34) ** 2 + ((yy - 100) / 34) ** 2 < 1
+    image = np.empty((h, w, 3), np.float32)
+    image[:] = (0.3, 0.5, 0.8)
+    image[head] = (0.85, 0.65, 0.55)
+    image[body] = (0.2, 0.2, 0.25)
+    alpha = quantize((head | body).astype(np.float32))
+    root = tmp_path / "data"
+    _write(root / "image" / "p.png", quantize(image)[..., ::-1])
+    _write(root / "alpha" / "p.png", alpha)
+    report = tmp_path / "report"
+    code = _run(root, report, "--model", "none", "--protocol", "portraits", "--baseline", "mask",
+                "guided-filter", "--no-figures")
+    data = json.loads((report / "results.json").read_text())
+    assert data["protocol"]["mask_source"] == "auto"
+    assert "automatic person mask" in data["protocol"]["scoring_trimap"]
+    assert data["protocol"]["inputs"]["guided-filter"] == "image + automatic person mask"
+    assert "what --mask auto uses" in (report / "report.md").read_text()
+    mask = person_mask(read_image(root / "image" / "p.png"))
+    result = data["images"][0]["methods"]["mask"]
+    if mask.any() and not mask.all():
+        assert code == 0
+        assert result["whole_sad"] == pytest.approx(whole_image_scores(mask, alpha)["whole_sad"])
+    else:  # nothing found: recorded, one line, for every method
+        assert code == 1 and "automatic person mask" in result["error"]
+
+
+def test_mask_baseline_needs_a_mask_protocol(tmp_path, capsys):
+    root = _dataset(tmp_path / "data", weak=False)
+    assert _run(root, tmp_path / "r", "--model", "none", "--protocol", "trimap:T1",
+                "--baseline", "guided-filter", "mask") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--protocol mask or portraits" in err
+    assert not os.path.exists(tmp_path / "r")
+
+
+def test_portraits_bad_inputs_exit_2(tmp_path, capsys):
+    root = _portraits(tmp_path / "data")
+    os.remove(root / "mask" / "b.png")
+    assert _run(root, tmp_path / "r", "--model", "none", "--protocol", "portraits",
+                "--baseline", "mask") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mask folder" in err and "lacks 1 of the 3" in err
+    shutil.rmtree(root / "alpha")
+    assert _run(root, tmp_path / "r", "--model", "none", "--protocol", "portraits",
+                "--baseline", "mask") == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -5,6 +5,7 @@ import keras
 from keras_matting.layers.bilinear_up_sampling_2d import BilinearUpSampling2D
 from keras_matting.layers.guided_filter_coefficients import GuidedFilterCoefficients
 from keras_matting.layers.guided_linear_transform import GuidedLinearTransform
+from keras_matting.layers.mask_band_blend import MaskBandBlend
 from keras_matting.models.matting_generator import MattingGenerator
 
 # Keras' default BN momentum (0.99) lagged too far behind the weights: after 200 steps
@@ -15,6 +16,8 @@ BN_EPSILON = 1e-3
 # the weak-mask protocol's baseline (r = 64, eps = 1e-5, s = 4; val SAD 8.68).
 PRIOR_RADIUS = 64
 PRIOR_EPSILON = 1e-5
+# The mask band (``mask_band_radius``): soft transition of 1 coefficient pixel (4 px).
+MASK_BAND_RAMP = 1
 # Coefficient maps are at 1/4 resolution (the paper's two x4 heads).
 COEFFICIENT_STRIDE = 4
 # Decoder blocks at 1/16, 1/8 and 1/4 resolution (named after the encoder level).
@@ -167,6 +170,12 @@ class IGFGenerator(MattingGenerator):
             eps = 1e-5), to ``[A, B]``, with ``phi_AB`` initialised to zero. The
             untrained network is then exactly the fast guided filter, and
             training learns a correction of it; no weights are added.
+        mask_band_radius: int or None, an extension (not in the paper, off by
+            default): outside the band of this many input pixels around the
+            mask's edge, the alpha is the mask itself (coefficients ``[0, M]``,
+            see :class:`~keras_matting.layers.mask_band_blend.MaskBandBlend`),
+            so the network refines only where a weak mask can be wrong. No
+            weights are added.
         input_shape: static input shape ``(H, W, 4)``; ``(None, None, 4)``
             accepts any multiple of ``size_multiple``.
         **kwargs: ``keras.Model`` arguments (``name``, ``trainable``).
@@ -193,6 +202,7 @@ class IGFGenerator(MattingGenerator):
         num_residual_blocks=2,
         stem_kernel_size=2,
         guided_filter_prior=False,
+        mask_band_radius=None,
         input_shape=(None, None, 4),
         **kwargs,
     ):
@@ -243,12 +253,19 @@ class IGFGenerator(MattingGenerator):
         coeffs = keras.layers.Conv2D(
             4, 3, padding="same", kernel_initializer=initializer, name="phi_ab"
         )(x)
-        if guided_filter_prior:
+        if guided_filter_prior or mask_band_radius:
             low = keras.layers.AveragePooling2D(COEFFICIENT_STRIDE, name="prior_down")(inputs)
+        if guided_filter_prior:
             prior = GuidedFilterCoefficients(
                 max(1, round(PRIOR_RADIUS / COEFFICIENT_STRIDE)), PRIOR_EPSILON, name="prior_ab"
             )(low)
             coeffs = keras.layers.Add(name="prior_add")([prior, coeffs])
+        if mask_band_radius:
+            coeffs = MaskBandBlend(
+                max(1, round(mask_band_radius / COEFFICIENT_STRIDE)),
+                ramp=MASK_BAND_RAMP,
+                name="mask_band",
+            )([coeffs, low])
         # The two right-most x4 bilinear upsamplings (of A and of B) and
         # alpha = sum_c A_c I_c + B at full resolution, clipped to [0, 1].
         alpha = GuidedLinearTransform(clip=True, name="alpha")([inputs, coeffs])
@@ -260,6 +277,7 @@ class IGFGenerator(MattingGenerator):
         self.num_residual_blocks = num_residual_blocks
         self.stem_kernel_size = stem_kernel_size
         self.guided_filter_prior = bool(guided_filter_prior)
+        self.mask_band_radius = int(mask_band_radius) if mask_band_radius else None
         self.input_shape_arg = input_shape
 
     def get_config(self):
@@ -271,6 +289,7 @@ class IGFGenerator(MattingGenerator):
             "num_residual_blocks": self.num_residual_blocks,
             "stem_kernel_size": self.stem_kernel_size,
             "guided_filter_prior": self.guided_filter_prior,
+            "mask_band_radius": self.mask_band_radius,
             "input_shape": list(self.input_shape_arg),
         }
 
