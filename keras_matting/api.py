@@ -36,6 +36,10 @@ def _describe(source):
     return "the image" if isinstance(source, np.ndarray) else f"'{source}'"
 
 
+def _source(source):
+    return "<array>" if isinstance(source, np.ndarray) else f"'{os.fspath(source)}'"
+
+
 def trimap_from_mask(mask, pixels):
     """Trimap from a binary mask: unknown band of ``pixels`` on both sides of its edge.
 
@@ -77,7 +81,7 @@ def _resize_inputs(image, trimap, mask, max_side):
     return image, trimap, mask
 
 
-def _run(model, condition, image, trimap, mask):
+def _run(model, condition, image, trimap, mask, progress=None):
     """Alpha ``(h, w)`` from a model name or a loaded generator."""
     if isinstance(model, str) and model in ("closed-form", "knn"):
         from keras_matting.filters.classical import CLASSICAL_METHODS
@@ -97,7 +101,7 @@ def _run(model, condition, image, trimap, mask):
     )
 
     if condition == "trimap":
-        return predict_trimap_tiled(model.predict_alpha, image, trimap)
+        return predict_trimap_tiled(model.predict_alpha, image, trimap, progress=progress)
     return predict_mask_reduced(model, image, mask)
 
 
@@ -108,6 +112,7 @@ def matte(
     model="alphagan",
     trimap_from_mask_px=None,
     max_side=None,
+    progress=None,
 ):
     """Alpha matte of an image, guided by a trimap or a mask.
 
@@ -127,12 +132,17 @@ def matte(
         max_side: if given, infer on the inputs downscaled so the longer side is at most
             ``max_side``; the alpha is upscaled back (bilinear) and known trimap pixels
             re-applied at full resolution.
+        progress: optional ``progress(done, total)``, called after each tile when a large
+            image runs tiled (trimap-guided networks; see
+            :func:`keras_matting.inference.high_resolution.predict_trimap_tiled`).
 
     Returns:
         float32 ``(H, W)`` alpha in [0, 1].
 
     Raises:
-        MattingInputError: unreadable input, size mismatch, missing guidance, bad model.
+        MattingInputError: unreadable input, size mismatch, missing guidance, a mask
+            without foreground, a trimap without background or foreground for
+            ``closed-form`` / ``knn``, bad model.
     """
     from keras_matting.models.registry import CLASSICAL_MODELS, condition_of, load
 
@@ -161,6 +171,12 @@ def matte(
             )
     elif mask is not None:
         binary = read_mask(mask, rgb.shape, image_path)
+        if not binary.any():
+            raise MattingInputError(
+                f"mask {_source(mask)} for {name} has no foreground pixel (white, >= 128 "
+                "of 255): nothing to matte; pass the subject's mask (white on black), or "
+                "--mask auto for person photos"
+            )
     if condition == "trimap" and trimap_u is None:
         if binary is None:
             raise MattingInputError(f"the model needs a trimap for {name}: pass --trimap (trimap=)")
@@ -183,7 +199,11 @@ def matte(
             raise MattingInputError(
                 f"the unknown region of {name} vanishes at --max-side {max_side}: use a larger value"
             )
-    alpha = np.asarray(_run(model, condition, small_image, small_trimap, small_mask), np.float32)
+    if isinstance(model, str) and model in ("closed-form", "knn"):
+        _check_known_regions(trimap_u, small_trimap, model, trimap, mask, name, max_side)
+    alpha = np.asarray(
+        _run(model, condition, small_image, small_trimap, small_mask, progress), np.float32
+    )
     alpha = alpha.reshape(small_image.shape[:2])
     if alpha.shape != (height, width):
         alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
@@ -192,6 +212,36 @@ def matte(
         alpha[trimap_u == 0.0] = 0.0
         alpha[trimap_u == 1.0] = 1.0
     return alpha
+
+
+def _check_known_regions(trimap, small_trimap, model, trimap_source, mask_source, name,
+                         max_side):
+    """closed-form / knn solve for alpha from known pixels: both kinds must be present."""
+    for value, kind, colour in ((0.0, "background", "black, < 85 of 255"),
+                                (1.0, "foreground", "white, > 170 of 255")):
+        if np.any(trimap == value):
+            if not np.any(small_trimap == value):
+                raise MattingInputError(
+                    f"the {kind} region of {name} vanishes at --max-side {max_side}: use a "
+                    "larger value"
+                )
+            continue
+        if trimap_source is not None:
+            source = f"trimap {_source(trimap_source)}"
+            fix = f"mark some {kind} in {colour.split(',')[0]}, or use --model alphagan"
+        else:
+            auto = isinstance(mask_source, str) and mask_source == "auto"
+            source = "the trimap derived from " + (
+                "the person mask (--mask auto)" if auto else f"mask {_source(mask_source)}"
+            )
+            if kind == "background":
+                fix = "the mask covers the whole image; pass a trimap, or a mask with background"
+            else:
+                fix = "the mask is thinner than the band; use a smaller --trimap-from-mask"
+        raise MattingInputError(
+            f"{source} for {name} has no {kind} pixel ({colour}): {model} needs known "
+            f"background and foreground; {fix}"
+        )
 
 
 def _alpha_for(alpha, shape, what="alpha"):
@@ -291,6 +341,6 @@ def composite(fg, alpha, background):
             f"background colour {background!r} is not #RRGGBB (six hex digits, e.g. #00b140)"
         )
     else:
-        bg = _cover(read_image(background), height, width)
+        bg = _cover(read_image(background, what="background"), height, width)
     a = alpha[..., None]
     return (a * fg + (1.0 - a) * bg).astype(np.float32)

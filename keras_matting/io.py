@@ -6,6 +6,13 @@ gray, RGB or RGBA; PNG, JPEG, TIFF, WebP, BMP) and converted from OpenCV's BGR o
 to RGB; arrays are taken as RGB(A). Integer data is scaled by its full range (255 for
 ``uint8``, 65535 for ``uint16``); float arrays must already lie in [0, 1].
 
+Every file (image, trimap, mask, alpha, background) is turned upright as photo viewers
+show it: the EXIF orientation tag (1-8; JPEG APP1, PNG ``eXIf``, WebP ``EXIF``, TIFF
+IFD0; read with Pillow) is applied after decoding, since ``IMREAD_UNCHANGED`` (needed
+for 16-bit data and alpha channels) ignores it. A phone's portrait JPEG stored sideways with tag 6 is
+read portrait, so masks drawn on it as shown match, and outputs (written without a tag)
+are upright. A truncated or corrupt PNG / JPEG is refused before it reaches the decoder.
+
 Writers quantise with ``floor(x * (2**bits - 1) + 0.5)`` (round half up, as MATLAB's
 ``imwrite`` does for the reference evaluation code) and write atomically: the data go
 to a hidden temporary file in the destination folder that keeps the real extension
@@ -19,6 +26,7 @@ import contextlib
 import os
 import secrets
 import warnings
+import zlib
 
 import cv2
 import numpy as np
@@ -55,6 +63,117 @@ def _name(source):
     return "<array>" if isinstance(source, np.ndarray) else f"'{os.fspath(source)}'"
 
 
+def _format(data):
+    """``"PNG"``, ``"JPEG"``, ``"TIFF"``, ``"WebP"``, ``"BMP"`` from the magic bytes, or None."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if data[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if data[:4] in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"):
+        return "TIFF"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    if data[:2] == b"BM":
+        return "BMP"
+    return None
+
+
+def _jpeg_segments(data):
+    """``(marker, start, end)`` of the JPEG header segments up to the first scan (SOS)."""
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xD9:  # end of image
+            return
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            i += 2
+            continue
+        end = i + 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+        yield marker, i + 4, end
+        if marker == 0xDA:  # start of scan: the header ends here
+            return
+        i = end
+
+
+def _damage(data, kind):
+    """What is structurally wrong with a PNG or JPEG file ('' if nothing seen).
+
+    Checked before decoding so a truncated file gives our one line instead of the
+    decoder's stderr noise (libpng prints "libpng error: ..."), or, with some libjpeg
+    versions, a grey-filled image that decodes "successfully".
+    """
+    if kind == "PNG":
+        view, i = memoryview(data), 8
+        while True:
+            if i + 12 > len(data):
+                return "it is truncated (it ends before its IEND chunk)"
+            length = int.from_bytes(view[i : i + 4], "big")
+            if i + 12 + length > len(data):
+                return "it is truncated (it ends inside a chunk)"
+            crc = int.from_bytes(view[i + 8 + length : i + 12 + length], "big")
+            critical = not view[i + 4] & 0x20  # IHDR, PLTE, IDAT, IEND (libpng skips others)
+            if critical and zlib.crc32(view[i + 4 : i + 8 + length]) != crc:
+                chunk = bytes(view[i + 4 : i + 8]).decode("latin-1")
+                return f"its {chunk} chunk is corrupt (bad checksum)"
+            if view[i + 4 : i + 8] == b"IEND":
+                return ""
+            i += 12 + length
+    if kind == "JPEG":
+        scan = None
+        for marker, _start, end in _jpeg_segments(data):
+            if end > len(data):
+                return "it is truncated (it ends inside its header)"
+            if marker == 0xDA:
+                scan = end
+        if scan is None:
+            return "it is truncated (it ends before its image data)"
+        if data.find(b"\xff\xd9", scan) < 0:
+            return "it is truncated (no end-of-image marker after its image data)"
+    return ""
+
+
+def _orientation(data):
+    """EXIF orientation (1..8) of an encoded image file; 1 when absent or unreadable.
+
+    Pillow reads the tag from JPEG (APP1), PNG (``eXIf``), WebP (``EXIF``) and TIFF
+    headers without decoding the pixels.
+    """
+    import io as _bytes_io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(_bytes_io.BytesIO(data)) as image:
+            value = int(image.getexif().get(0x0112, 1))
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def _orient(array, orientation):
+    """Apply EXIF orientation ``orientation`` (1..8) to decoded pixels (rows, columns, ...)."""
+    if orientation == 2:
+        return array[:, ::-1]  # mirrored
+    if orientation == 3:
+        return array[::-1, ::-1]  # upside down
+    if orientation == 4:
+        return array[::-1]
+    if orientation == 5:
+        return array.swapaxes(0, 1)  # transposed
+    if orientation == 6:
+        return np.rot90(array, -1)  # stored sideways: rotate 90 degrees clockwise
+    if orientation == 7:
+        return np.rot90(array, -1)[::-1]
+    if orientation == 8:
+        return np.rot90(array, 1)  # rotate 90 degrees counter-clockwise
+    return array
+
+
 def _load(source, what):
     """Return ``(array, name)``: the raw pixels in RGB(A) channel order and a display name."""
     if isinstance(source, np.ndarray):
@@ -82,14 +201,27 @@ def _load(source, what):
         ) from None
     if not data:
         raise MattingInputError(f"{what} file {name} is empty (0 bytes): re-export it")
+    kind = _format(data)
+    damage = _damage(data, kind)
+    if damage:
+        raise MattingInputError(
+            f"cannot decode {what} file {name}: it is a {kind} file but {damage}; "
+            "re-export or re-download it"
+        )
     # imdecode on the bytes (same decoders as cv2.imread) also handles non-ASCII paths
     # and avoids OpenCV's own stderr warnings for unreadable files.
     array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if array is None or array.size == 0:
+        if kind is not None:
+            raise MattingInputError(
+                f"cannot decode {what} file {name}: its {kind} data is corrupt or in a "
+                f"variant OpenCV does not read; re-export it (e.g. as an 8-bit PNG)"
+            )
         raise MattingInputError(
-            f"cannot decode {what} file {name}: it is not an image OpenCV reads "
-            "(use PNG, JPEG, TIFF or WebP)"
+            f"cannot decode {what} file {name}: it is not a PNG, JPEG, TIFF, WebP or BMP "
+            "image; convert it to PNG"
         )
+    array = _orient(array, _orientation(data))
     if array.ndim == 3 and array.shape[2] == 3:
         array = array[..., ::-1]
     elif array.ndim == 3 and array.shape[2] == 4:
@@ -132,6 +264,15 @@ def _single_channel(array, what, name):
     )
 
 
+def _varying_alpha(array):
+    """Whether ``array`` is gray + alpha or RGBA with an alpha channel that is not constant."""
+    return (
+        array.ndim == 3
+        and array.shape[2] in (2, 4)
+        and array[..., -1].min() != array[..., -1].max()
+    )
+
+
 def _hw(shape):
     return f"{shape[1]}x{shape[0]}"
 
@@ -147,16 +288,18 @@ def _check_size(shape, image_shape, what, name, image_path):
     )
 
 
-def read_image(path):
+def read_image(path, what="image"):
     """Read an RGB image as float32 ``(height, width, 3)`` in [0, 1].
 
     Gray images are replicated to three channels. The alpha channel of an RGBA (or
     gray + alpha) image is dropped; a ``UserWarning`` says so when it is not fully
-    opaque (an opaque alpha carries no information).
+    opaque (an opaque alpha carries no information). Files are turned upright by their
+    EXIF orientation (see the module docstring).
 
     Args:
         path: file path, or a numpy array (``uint8``, ``uint16``, ``bool`` or float in
             [0, 1]; HxW, HxWx1, HxWx3 RGB or HxWx4 RGBA).
+        what: what the image is, for messages (``"image"``, ``"background"``, ...).
 
     Returns:
         ``np.ndarray`` float32 of shape ``(height, width, 3)``.
@@ -164,18 +307,18 @@ def read_image(path):
     Raises:
         MattingInputError: missing, empty or undecodable file; unsupported array.
     """
-    array, name = _load(path, "image")
+    array, name = _load(path, what)
     if array.ndim == 2:
         array = array[..., None]
     if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
         raise MattingInputError(
-            f"image {name} has shape {array.shape}: expected height x width (x 1, 3 or 4 channels)"
+            f"{what} {name} has shape {array.shape}: expected height x width (x 1, 3 or 4 channels)"
         )
-    values, full = _full_scale(array, "image", name)
+    values, full = _full_scale(array, what, name)
     if values.shape[2] in (2, 4):
         if np.any(values[..., -1] < full):
             warnings.warn(
-                f"image {name} has a transparent alpha channel; it is ignored (RGB only)",
+                f"{what} {name} has a transparent alpha channel; it is ignored (RGB only)",
                 UserWarning,
                 stacklevel=2,
             )
@@ -191,7 +334,14 @@ def read_trimap(path, image_shape=None, image_path=None):
     Values are mapped to three classes on the 0..255 scale (16-bit data divided by 257,
     float data multiplied by 255): ``v < 85`` -> 0 (background), ``v > 170`` -> 255
     (foreground), ``85 <= v <= 170`` -> 128 (unknown). An RGB(A) trimap uses its first
-    (red) channel; the alpha channel is ignored.
+    (red) channel when it is opaque (its alpha, if any, constant). When the alpha varies:
+
+    - one colour wherever it is visible (e.g. white with transparency): the alpha
+      channel holds the trimap and is used;
+    - gray colours (R = G = B; a trimap painted on a transparent layer): the gray
+      composited over black (``gray * alpha``) is used, so unpainted = background;
+    - other colours (a cutout of a photo): refused, as it cannot be told which
+      channel holds the trimap.
 
     Args:
         path: file path or numpy array.
@@ -206,7 +356,22 @@ def read_trimap(path, image_shape=None, image_path=None):
         MattingInputError: unreadable file, size mismatch, or no unknown pixel.
     """
     array, name = _load(path, "trimap")
-    values, full = _full_scale(_single_channel(array, "trimap", name), "trimap", name)
+    if _varying_alpha(array):
+        values, full = _full_scale(array, "trimap", name)
+        alpha = values[..., -1]
+        colours = values[..., :-1][alpha > 0]
+        if np.all(colours == colours[0]):
+            values = alpha  # one colour: the shape is in the alpha channel
+        elif np.all(colours == colours[:, :1]):
+            values, full = values[..., 0] * alpha, full * full  # gray over black
+        else:
+            raise MattingInputError(
+                f"trimap {name} has transparent pixels and coloured (non-gray) pixels, like "
+                "a cutout: it cannot be told which channel holds the trimap; save it as an "
+                "opaque gray image (0 background, 128 unknown, 255 foreground)"
+            )
+    else:
+        values, full = _full_scale(_single_channel(array, "trimap", name), "trimap", name)
     _check_size(values.shape, image_shape, "trimap", name, image_path)
     # compare v / full with 85 / 255 and 170 / 255 exactly (integer arithmetic for ints)
     scaled = values * 255
@@ -227,7 +392,11 @@ def read_mask(path, image_shape=None, image_path=None):
 
     A pixel is 1 when its value is above half the range: ``v > 127.5`` for 8-bit
     (i.e. ``v >= 128``), ``v > 32767.5`` for 16-bit, ``v > 0.5`` for float data. An
-    RGB(A) mask uses its first (red) channel.
+    RGB(A) mask uses its first (red) channel when it is opaque (its alpha, if any,
+    constant). A mask whose alpha channel varies carries its shape there (a white image
+    with transparency, a cutout PNG): the alpha channel is used, and a ``UserWarning``
+    says so when the colours composited over black would give another mask (a
+    cutout's colours), so the choice is never silent.
 
     Args:
         path: file path or numpy array.
@@ -238,6 +407,19 @@ def read_mask(path, image_shape=None, image_path=None):
         MattingInputError: unreadable file or size mismatch.
     """
     array, name = _load(path, "mask")
+    if _varying_alpha(array):
+        values, full = _full_scale(array, "mask", name)
+        _check_size(values.shape, image_shape, "mask", name, image_path)
+        alpha = values[..., -1]
+        mask = alpha * 2 > full
+        if np.any((values[..., 0] * alpha * 2 > full * full) != mask):
+            warnings.warn(
+                f"mask {name} has a transparent alpha channel and colours that do not match "
+                "it (a cutout?): its alpha channel is used as the mask",
+                UserWarning,
+                stacklevel=2,
+            )
+        return mask.astype(np.float32)
     values, full = _full_scale(_single_channel(array, "mask", name), "mask", name)
     _check_size(values.shape, image_shape, "mask", name, image_path)
     return (values * 2 > full).astype(np.float32)
@@ -246,12 +428,26 @@ def read_mask(path, image_shape=None, image_path=None):
 def read_alpha(path):
     """Read an alpha matte as float32 ``(height, width)`` in [0, 1] (8- or 16-bit).
 
-    An RGB(A) matte uses its first (red) channel.
+    An RGB(A) matte uses its first (red) channel when it is opaque; an RGBA image whose
+    alpha channel varies (a cutout) gives its alpha channel, with a ``UserWarning``
+    when its visible colours are not all one colour.
 
     Raises:
         MattingInputError: unreadable file or unsupported data.
     """
     array, name = _load(path, "alpha")
+    if _varying_alpha(array):
+        values, full = _full_scale(array, "alpha", name)
+        alpha = values[..., -1]
+        colours = values[..., :-1][alpha > 0]
+        if not np.all(colours == colours[0]):
+            warnings.warn(
+                f"alpha {name} is an image with transparency and varying colours (a "
+                "cutout?): its alpha channel is used as the matte",
+                UserWarning,
+                stacklevel=2,
+            )
+        return (alpha / full).astype(np.float32)
     values, full = _full_scale(_single_channel(array, "alpha", name), "alpha", name)
     return (values / full).astype(np.float32)
 
@@ -263,6 +459,11 @@ def list_images(folder, what="image"):
         MattingInputError: the folder is missing, or two files share a stem.
     """
     folder = os.fspath(folder)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise MattingInputError(
+            f"{what} path '{folder}' is a file, not a folder: pass the folder that holds "
+            f"the {what} files"
+        )
     if not os.path.isdir(folder):
         raise MattingInputError(f"{what} folder '{folder}' does not exist: check the path")
     found = {}

@@ -104,15 +104,44 @@ def save_compact(model, path, max_part_bytes=DEFAULT_MAX_PART_BYTES):
     return names
 
 
+class ModelFileError(ValueError):
+    """A ``.keras`` file (or its joined parts) that is not a complete Keras archive."""
+
+
+def check_archive(path, shown=None):
+    """Raise :class:`ModelFileError` unless ``path`` is a complete ``.keras`` zip archive.
+
+    Keras reports a truncated archive as "File not found"; this check reads every
+    entry (CRC) first so the message says what is wrong. ``shown``: the name to report.
+    """
+    shown = shown or path
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise ModelFileError(
+            f"'{shown}' is truncated or corrupt: not a complete .keras (zip) archive ({exc})"
+        ) from None
+    if bad is not None:
+        raise ModelFileError(f"'{shown}' is corrupt: its entry {bad!r} fails its checksum")
+    if "config.json" not in names:
+        raise ModelFileError(f"'{shown}' is a zip archive but not a Keras model (no config.json)")
+
+
 def load_compact(path, **kwargs):
     """``keras.saving.load_model`` for a ``.keras`` file or its ``.partN`` pieces.
 
     ``kwargs`` go to ``load_model`` (``compile``, ``safe_mode``, ...).
+
+    Raises:
+        ModelFileError: the file (or the joined parts) is not a complete ``.keras`` archive.
     """
     import keras
 
     path = os.fspath(path)
     if os.path.isfile(path):
+        check_archive(path)
         return keras.saving.load_model(path, **kwargs)
     parts = part_paths(path)
     if not parts:
@@ -123,4 +152,5 @@ def load_compact(path, **kwargs):
             for part in parts:
                 with open(part, "rb") as f:
                     out.write(f.read())
+        check_archive(joined, f"{path}.part0..part{len(parts) - 1}")
         return keras.saving.load_model(joined, **kwargs)

@@ -203,3 +203,47 @@ def test_cmyk_jpeg_is_decoded_to_rgb(tmp_path):
 
     decoded = read_image(str(tmp_path / "cmyk.jpg"))
     assert np.abs(decoded * 255 - rgb).mean() < 12
+
+
+def test_load_truncated_and_unsafe_files_say_what_is_wrong(tmp_path, tiny_models):
+    import keras
+
+    paths, _, _ = tiny_models
+    data = open(paths["igf"], "rb").read()
+    cut = tmp_path / "cut.keras"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(MattingInputError) as info:
+        keras_matting.load(str(cut))
+    message = str(info.value)
+    assert "cut.keras" in message and "truncated or corrupt" in message
+    assert "File not found" not in message and "\n" not in message
+    inputs = keras.Input((4,))
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs)).save(tmp_path / "lam.keras")
+    with pytest.raises(MattingInputError) as info:
+        keras_matting.load(str(tmp_path / "lam.keras"))
+    message = str(info.value)
+    assert "Lambda layer" in message and "safe_mode=False" in message
+    assert message.endswith("pass the model object") and "\n" not in message  # not cut
+
+
+def test_matte_refuses_empty_mask_and_trimaps_without_known_pixels():
+    image, alpha, _, trimap = _scene()
+    with pytest.raises(MattingInputError, match="mask <array> .*no foreground pixel"):
+        keras_matting.matte(image, mask=np.zeros(alpha.shape), model="guided-filter")
+    pytest.importorskip("pymatting")
+    no_fg = np.where(trimap == 255, 128, trimap).astype(np.uint8)
+    with pytest.raises(MattingInputError, match="trimap <array> .*no foreground pixel.*knn"):
+        keras_matting.matte(image, trimap=no_fg, model="knn")
+    with pytest.raises(MattingInputError, match="derived from mask <array>.*no background"):
+        keras_matting.matte(image, mask=np.ones(alpha.shape), model="closed-form",
+                            trimap_from_mask_px=2)
+
+
+def test_one_pixel_foreground_and_cutout():
+    pixel = np.full((1, 1, 3), 0.4, np.float32)
+    for method in ("pymatting", "tensorflow"):
+        if method == "pymatting":
+            pytest.importorskip("pymatting")
+        fg = keras_matting.estimate_foreground(pixel, np.full((1, 1), 0.5), method=method)
+        np.testing.assert_allclose(fg, pixel)
+    assert keras_matting.cutout(pixel, np.ones((1, 1))).shape == (1, 1, 4)

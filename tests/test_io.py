@@ -266,3 +266,129 @@ def test_list_images(tmp_path):
         io.list_images(tmp_path)
     with pytest.raises(MattingInputError, match="does not exist"):
         io.list_images(tmp_path / "missing")
+
+
+# ----------------------------------------------------------------------------- hostile input
+
+
+def _exif_app1(orientation):
+    """A JPEG APP1 segment holding only the EXIF orientation tag (big-endian TIFF), by hand."""
+    tiff = (
+        b"MM\0*\0\0\0\x08"  # header, IFD0 at offset 8
+        + b"\0\x01"  # one entry
+        + b"\x01\x12\0\x03\0\0\0\x01" + orientation.to_bytes(2, "big") + b"\0\0"  # SHORT
+        + b"\0\0\0\0"  # no next IFD
+    )
+    payload = b"Exif\0\0" + tiff
+    return b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def _tagged_jpeg(path, rgb_stored, orientation):
+    ok, data = cv2.imencode(".jpg", np.ascontiguousarray(rgb_stored[..., ::-1]),
+                            [cv2.IMWRITE_JPEG_QUALITY, 100])
+    assert ok
+    data = data.tobytes()
+    (path).write_bytes(data[:2] + _exif_app1(orientation) + data[2:])
+    return str(path)
+
+
+def test_exif_orientation_6_jpeg_is_read_as_viewers_show_it(tmp_path):
+    shown = np.zeros((24, 16, 3), np.uint8)  # portrait as shown: 16 wide, 24 high
+    shown[:8, :8] = 255  # white block top-left as the viewer shows it (JPEG-block aligned)
+    stored = np.rot90(shown, 1)  # phones store it sideways; tag 6 = rotate 90 clockwise
+    path = _tagged_jpeg(tmp_path / "portrait.jpg", stored, 6)
+    image = io.read_image(path)
+    assert image.shape == (24, 16, 3)
+    assert np.abs(image * 255 - shown).max() < 40
+    mask = io.read_mask(_tagged_jpeg(tmp_path / "m.jpg", stored, 6), image_shape=image.shape)
+    np.testing.assert_array_equal(mask, shown[..., 0] > 127)
+
+
+@pytest.mark.parametrize("ext", [".png", ".webp", ".jpg"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pillow(tmp_path, ext, orientation):
+    image_module = pytest.importorskip("PIL.Image")
+    ops = pytest.importorskip("PIL.ImageOps")
+    stored = _rng().integers(0, 256, (6, 9, 3), dtype=np.uint8)
+    exif = image_module.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"o{orientation}{ext}"
+    options = {".webp": {"lossless": True}, ".jpg": {"quality": 100}}.get(ext, {})
+    image_module.fromarray(stored).save(path, exif=exif.tobytes(), **options)
+    expected = np.asarray(ops.exif_transpose(image_module.open(path)).convert("RGB"))
+    image = io.read_image(path)
+    assert image.shape == expected.shape
+    assert np.abs(image * 255 - expected).max() <= (40 if ext == ".jpg" else 0.5)
+
+
+def test_truncated_png_and_jpeg_are_one_line_without_decoder_noise(tmp_path, capfd):
+    noise = _rng().integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    for ext in (".png", ".jpg"):
+        full = tmp_path / f"full{ext}"
+        _write_raw(full, noise)
+        cut = tmp_path / f"cut{ext}"
+        cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+        with pytest.raises(MattingInputError) as info:
+            io.read_image(cut)
+        message = str(info.value)
+        assert f"cut{ext}" in message and "truncated" in message and "\n" not in message
+        assert "use PNG" not in message
+    assert capfd.readouterr().err == ""  # no "libpng error: ..." from the decoder
+
+
+def test_read_image_names_what_it_reads(tmp_path):
+    (tmp_path / "bg.png").write_bytes(b"garbage")
+    with pytest.raises(MattingInputError, match="cannot decode background file.*bg.png"):
+        io.read_image(tmp_path / "bg.png", what="background")
+
+
+def _rgba_file(path, rgb, alpha):
+    return _write_raw(path, np.dstack([rgb[..., ::-1], alpha]).astype(np.uint8))
+
+
+def test_read_mask_white_with_transparency_uses_alpha(tmp_path):
+    alpha = np.zeros((6, 8), np.uint8)
+    alpha[1:5, 2:6] = 255
+    path = _rgba_file(tmp_path / "white.png", np.full((6, 8, 3), 255, np.uint8), alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # unambiguous: no warning
+        mask = io.read_mask(path)
+    np.testing.assert_array_equal(mask, alpha > 127)
+
+
+def test_read_mask_cutout_uses_alpha_and_says_so(tmp_path):
+    rgb = _rng().integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    rgb[2, 3] = (0, 0, 0)  # a dark pixel inside the object
+    alpha = np.zeros((6, 8), np.uint8)
+    alpha[1:5, 2:6] = 255
+    path = _rgba_file(tmp_path / "cutout.png", rgb, alpha)
+    with pytest.warns(UserWarning, match="cutout.png.*alpha channel is used as the mask"):
+        mask = io.read_mask(path)
+    np.testing.assert_array_equal(mask, alpha > 127)
+    with pytest.warns(UserWarning, match="cutout"):
+        np.testing.assert_allclose(io.read_alpha(path), alpha / 255.0)
+
+
+def test_read_trimap_in_alpha_channel(tmp_path):
+    levels = np.array([[0, 128, 255, 255]], np.uint8).repeat(2, 0)
+    white = _rgba_file(tmp_path / "w.png", np.full((2, 4, 3), 255, np.uint8), levels)
+    np.testing.assert_array_equal(io.read_trimap(white), levels)
+    # painted on a transparent layer: gray where painted, transparent (any colour) = background
+    painted = np.zeros((2, 4, 3), np.uint8)
+    painted[:, 1] = 128
+    painted[:, 2:] = 255
+    painted[0, 0] = 255  # colour of a transparent pixel does not matter
+    opaque = np.array([[0, 255, 255, 255]], np.uint8).repeat(2, 0)
+    layer = _rgba_file(tmp_path / "layer.png", painted, opaque)
+    np.testing.assert_array_equal(io.read_trimap(layer), levels)
+    cutout = _rgba_file(tmp_path / "c.png", _rng().integers(0, 256, (2, 4, 3), dtype=np.uint8),
+                        opaque)
+    with pytest.raises(MattingInputError, match="c.png.*cutout.*opaque gray") as info:
+        io.read_trimap(cutout)
+    assert "\n" not in str(info.value)
+
+
+def test_list_images_of_a_file_says_so(tmp_path):
+    path = _write_raw(tmp_path / "a.png", np.zeros((2, 2), np.uint8))
+    with pytest.raises(MattingInputError, match="a.png' is a file, not a folder"):
+        io.list_images(path, "ground-truth")

@@ -7,9 +7,10 @@ imported only when their subcommand runs, so ``keras-matting --help`` stays fast
 
 import argparse
 import importlib
+import os
 import sys
 
-from keras_matting import __version__
+from keras_matting import __version__, quiet
 from keras_matting.errors import MattingInputError
 
 # name -> one-line help. The module keras_matting.cli.<name> implements it.
@@ -32,6 +33,11 @@ def build_parser():
         description="Deep natural-image matting (AlphaGAN, Inductive Guided Filter) on Keras 3.",
     )
     parser.add_argument("--version", action="version", version=f"keras-matting {__version__}")
+    parser.add_argument(
+        "--verbose", action="store_true",
+        help="also show TensorFlow's and other libraries' log lines, hidden by default "
+        "(same as KERAS_MATTING_VERBOSE=1; may also follow the command)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in SUBCOMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)
@@ -50,8 +56,19 @@ def run_guarded(func, *args):
         return 130
 
 
+def _take_verbose(argv):
+    """Remove ``--verbose`` (before any ``--``) from ``argv``; True if it was there."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    found = "--verbose" in argv[:end]
+    argv[:end] = [a for a in argv[:end] if a != "--verbose"]
+    return found
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    if _take_verbose(argv):
+        os.environ[quiet.VERBOSE_ENV] = "1"  # also for the subprocesses the command starts
+    quiet.install()  # TensorFlow's start-up log lines stay off stderr (unless verbose)
     parser = build_parser()
     if not argv or argv[0] not in SUBCOMMANDS:
         parser.parse_args(argv)  # handles --help, --version and unknown commands

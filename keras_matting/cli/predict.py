@@ -10,6 +10,21 @@ estimated foreground colours) and ``DIR/<stem>_composite.png``. Folders are matc
 file stem. Exit status: 0 all written; 1 some images failed (each reported on one line,
 the others written, a summary at the end); 2 bad arguments, or a single image that cannot
 be processed.
+
+Everything that can be checked is checked before the first image is computed (exit 2):
+the inputs exist; ``--out`` is not a file, has no image extension (``--out alpha.png``
+is refused: it is a folder), is an existing folder or can be created under an existing
+one, and is writable (a probe file is created and removed; the folder itself is created
+only when the first output is written); ``--background`` decodes. ``--out`` may not
+produce a file with the stem of an input in the same folder: in a folder run, writing
+into the image (or trimap / mask) folder is refused, since the outputs would overwrite
+the inputs or share their stems (the next run on that folder would stop on duplicate
+names, or take the outputs for inputs); use a subfolder such as ``--out photos/mattes``.
+A single-image run may write next to its image (``--out .``): only overwriting an input
+is refused, and a warning says when an output shares the image's stem.
+
+Large images run by a trimap-guided network (AlphaGAN) are tiled; a progress bar of the
+tiles appears on stderr when the image takes more than a few seconds.
 """
 
 import argparse
@@ -23,6 +38,7 @@ from keras_matting.errors import MattingInputError
 MODELS = ("alphagan", "igf", "closed-form", "knn", "guided-filter")
 EXIT_SOME_FAILED = 1
 DEBUG_ENV = "KERAS_MATTING_DEBUG"
+PROGRESS_DELAY_S = 3.0  # the tile progress bar shows only for runs longer than this
 
 
 def build_parser():
@@ -123,7 +139,7 @@ def _background(value):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return read_image(value)
+        return read_image(value, what="background")
 
 
 def _jobs(args):
@@ -161,6 +177,81 @@ def _jobs(args):
     return jobs
 
 
+def _check_out(out):
+    """Refuse an ``--out`` that is a file, looks like one, or cannot be written (nothing made)."""
+    import tempfile
+
+    from keras_matting.io import IMAGE_EXTENSIONS
+
+    hint = "outputs are written inside it as <stem>.png"
+    if not out:
+        raise MattingInputError(f"--out is empty: pass a folder ({hint})")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise MattingInputError(f"--out '{out}' is a file, not a folder: pass a folder ({hint})")
+    if not os.path.isdir(out):
+        if os.path.splitext(out.rstrip("/\\"))[1].lower() in IMAGE_EXTENSIONS:
+            parent = os.path.dirname(out.rstrip("/\\"))
+            raise MattingInputError(
+                f"--out '{out}' looks like an image file name, but --out is a folder ({hint}): "
+                f"pass a folder, e.g. --out '{os.path.join(parent, 'mattes')}'"
+            )
+        existing = os.path.dirname(os.path.abspath(out))
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing):
+            raise MattingInputError(
+                f"--out '{out}' cannot be created: '{existing}' is a file, not a folder; "
+                "pass another folder"
+            )
+    else:
+        existing = out
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".keras-matting-probe-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        where = "" if existing == out else f" (to create it in '{existing}')"
+        raise MattingInputError(
+            f"cannot write to --out '{out}'{where}: {exc.strerror or exc}; choose a writable "
+            "folder"
+        ) from None
+
+
+def _check_collisions(args, jobs, single):
+    """Refuse outputs that overwrite inputs, or (folder runs) share an input's stem."""
+    out = os.path.realpath(args.out)
+    outputs = {}
+    for stem, *_ in jobs:
+        for path in _outputs(args, stem).values():
+            outputs[os.path.splitext(os.path.basename(path))[0]] = path
+    inputs = [p for _, image, guide, _ in jobs for p in (image, guide) if p and p != "auto"]
+    if args.background is not None and os.path.isfile(args.background):
+        inputs.append(args.background)
+    suggestion = os.path.join(args.out, "mattes")
+    for path in inputs:
+        real = os.path.realpath(path)
+        stem = os.path.splitext(os.path.basename(real))[0]
+        if os.path.dirname(real) != out or stem not in outputs:
+            continue
+        output = outputs[stem]
+        if os.path.realpath(output) == real:
+            raise MattingInputError(
+                f"output '{output}' would overwrite an input file ('{path}'): choose another "
+                f"--out folder, e.g. --out '{suggestion}'"
+            )
+        message = (
+            f"output '{output}' shares the stem '{stem}' of the input '{path}' in the same "
+            "folder, so a later folder run there would stop on duplicate names"
+        )
+        if single:
+            print(f"keras-matting: warning: {message}", file=sys.stderr)
+            return
+        raise MattingInputError(
+            f"--out '{args.out}' holds the inputs: {message} (or read the outputs as inputs); "
+            f"choose another folder, e.g. --out '{suggestion}'"
+        )
+
+
 def _outputs(args, stem):
     paths = {"alpha": os.path.join(args.out, f"{stem}.png")}
     if args.cutout:
@@ -170,7 +261,26 @@ def _outputs(args, stem):
     return paths
 
 
-def _process(args, model, image_path, guide_path, background, paths, inputs):
+def _tile_progress(stem):
+    """``(callback, close)``: a tile progress bar on stderr, shown after PROGRESS_DELAY_S."""
+    from tqdm import tqdm
+
+    bars = []
+
+    def progress(done, total):
+        if not bars:
+            bars.append(tqdm(total=total, desc=stem, unit="tile", file=sys.stderr, leave=False,
+                             delay=PROGRESS_DELAY_S, dynamic_ncols=True))
+        bars[0].update(done - bars[0].n)
+
+    def close():
+        for bar in bars:
+            bar.close()
+
+    return progress, close
+
+
+def _process(args, model, image_path, guide_path, background, paths, inputs, progress=None):
     """Compute everything for one image, then write its files (nothing written on error)."""
     import numpy as np
 
@@ -190,6 +300,7 @@ def _process(args, model, image_path, guide_path, background, paths, inputs):
         model=model,
         trimap_from_mask_px=args.trimap_from_mask,
         max_side=args.max_side,
+        progress=progress,
     )
     results = {"alpha": alpha}
     if "cutout" in paths or "composite" in paths:
@@ -216,11 +327,17 @@ def _predict(args):
     if args.trimap_from_mask is not None and args.trimap_from_mask < 1:
         raise MattingInputError(f"--trimap-from-mask must be >= 1 pixel, got {args.trimap_from_mask}")
     jobs = _jobs(args)
+    single = len(jobs) == 1 and not os.path.isdir(args.image)
+    _check_out(args.out)
+    _check_collisions(args, jobs, single)
+    if os.path.isdir(args.out):  # what a run killed while writing left behind
+        from keras_matting.tempfiles import remove_stale_temporaries
+
+        remove_stale_temporaries(args.out)
     background = _background(args.background)
     model, condition = _resolve_model(args.model)
     _check_guidance(args, condition, args.model)
     inputs = {os.path.realpath(p) for _, p, g, _ in jobs for p in (p, g) if p and p != "auto"}
-    single = len(jobs) == 1 and not os.path.isdir(args.image)
 
     from tqdm import tqdm
 
@@ -233,13 +350,24 @@ def _predict(args):
         try:
             if error is not None:
                 raise MattingInputError(error)
+            progress, close_progress = _tile_progress(stem)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                shape = _process(args, model, image_path, guide_path, background, paths, inputs)
+                try:
+                    shape = _process(
+                        args, model, image_path, guide_path, background, paths, inputs, progress
+                    )
+                finally:
+                    close_progress()
+            said = set()  # the image is read twice with --cutout/--composite: say it once
             for warning in caught:
                 # our own input warnings (e.g. a transparent RGBA image), one line each
-                if "keras_matting" in warning.filename or "keras-matting" in str(warning.message):
-                    tqdm.write(f"keras-matting: warning: {_one_line(warning.message)}", file=sys.stderr)
+                text = _one_line(warning.message)
+                if text not in said and (
+                    "keras_matting" in warning.filename or "keras-matting" in text
+                ):
+                    said.add(text)
+                    tqdm.write(f"keras-matting: warning: {text}", file=sys.stderr)
         except MattingInputError as exc:
             if single:
                 raise

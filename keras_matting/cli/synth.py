@@ -68,7 +68,10 @@ def main(argv=None):
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise MattingInputError(f"{args.out}: exists and is not a folder; choose another --out")
     from keras_matting.data.synthetic import write_dataset
+    from keras_matting.tempfiles import remove_stale_temporaries
 
+    for sub in ("fg", "alpha"):  # what an earlier, killed run left (.tmp-XXXXXXXX.png)
+        remove_stale_temporaries(os.path.join(args.out, sub))
     stats = write_dataset(
         args.out,
         args.count,

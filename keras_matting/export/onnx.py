@@ -65,9 +65,12 @@ def _rename_io(proto, inputs, output):
 
 def export_onnx(generator, path, **kwargs):
     """Convert with :func:`convert_to_onnx` (same keyword arguments) and write ``path``
-    atomically. Returns ``path``."""
+    atomically (stale temporaries of killed exports into its folder are removed first).
+    Returns ``path``."""
     from keras_matting.io import atomic_write
+    from keras_matting.tempfiles import remove_stale_temporaries
 
+    remove_stale_temporaries(os.path.dirname(os.path.abspath(os.fspath(path))))
     return atomic_write(os.fspath(path), convert_to_onnx(generator, **kwargs).SerializeToString())
 
 

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 
 from keras_matting.errors import MattingInputError
+from keras_matting.tempfiles import apply_umask, remove_stale_temporaries
 
 __all__ = ["export_saved_model"]
 
@@ -73,6 +74,10 @@ def replace_directory(tmp_dir, path):
 def export_saved_model(generator, path):
     """Write ``generator`` as a SavedModel directory at ``path`` (atomically).
 
+    The directory gets the permissions of a plain ``mkdir`` (the umask's), and stale
+    temporaries of earlier, killed exports into the same folder are removed
+    (:func:`keras_matting.tempfiles.remove_stale_temporaries`).
+
     Args:
         generator: an ``AlphaGANGenerator`` or ``IGFGenerator``.
         path: output directory (replaced if it exists).
@@ -89,7 +94,9 @@ def export_saved_model(generator, path):
     parent = os.path.dirname(path)
     try:
         os.makedirs(parent, exist_ok=True)
+        remove_stale_temporaries(parent)
         tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
+        apply_umask(tmp)  # mkdtemp makes it 0700: others could not read the export
     except OSError as exc:
         raise MattingInputError(
             f"cannot write '{path}': {exc.strerror or exc}; choose a writable --out"

@@ -4,6 +4,10 @@ pymatting is an optional dependency (``pip install "keras-matting[baselines]"``)
 imported on first use.
 """
 
+import contextlib
+import io
+import sys
+
 import numpy as np
 
 __all__ = ["CLASSICAL_METHODS", "closed_form_matting", "knn_matting"]
@@ -35,9 +39,30 @@ def _prepare(image, trimap):
     return image.astype(np.float64), trimap.astype(np.float64)
 
 
+def _estimate_quietly(estimate, image, trimap):
+    """``estimate(image, trimap)`` without pymatting's 6-line "PERFORMANCE WARNING" on stdout.
+
+    pymatting prints it when its incomplete-Cholesky preconditioner needs a larger
+    diagonal shift: it retries, the result is the same, only slower. Anything else it
+    prints still shows; with ``KERAS_MATTING_VERBOSE=1`` everything does.
+    """
+    from keras_matting.quiet import verbose
+
+    if verbose():
+        return estimate(image, trimap)
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            return estimate(image, trimap)
+    finally:
+        text = printed.getvalue()
+        if text and "PERFORMANCE WARNING" not in text:
+            sys.stdout.write(text)
+
+
 def _solve(estimate, image, trimap):
     image, trimap = _prepare(image, trimap)
-    alpha = estimate(image, trimap)
+    alpha = _estimate_quietly(estimate, image, trimap)
     alpha = np.clip(alpha, 0.0, 1.0)
     # pymatting's trimap split: <= 0.1 background, >= 0.9 foreground
     alpha[trimap <= 0.1] = 0.0

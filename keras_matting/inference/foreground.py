@@ -77,6 +77,8 @@ def estimate_foreground(image, alpha, method="auto"):
         float32 ``(H, W, 3)`` foreground colours in [0, 1].
     """
     image, alpha = _check(image, alpha)
+    if alpha.size == 1:  # one pixel (pymatting divides by zero): F = B = I solves I = aF + (1-a)B
+        return image.copy()
     if method == "auto":
         try:
             import pymatting  # noqa: F401

@@ -124,14 +124,38 @@ def load(name_or_path):
     return _CACHE[key]
 
 
+def _reason(exc, limit=240):
+    """One line from an exception: whole sentences, cut at a sentence or word boundary."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) <= limit:
+        return text.rstrip(".")
+    cut = text.rfind(". ", 0, limit)
+    if cut > 0:
+        return text[:cut]
+    return text[: text.rfind(" ", 0, limit)] + " ..."
+
+
 def _load_file(path):
     generators, _ = _register_classes()
     try:
         model = saving.load_compact(path, compile=False, safe_mode=True)
-    except Exception as exc:  # keras raises many types for corrupt / foreign files
-        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    except saving.ModelFileError as exc:
         raise MattingInputError(
-            f"cannot load model '{path}': {reason}; pass a .keras file saved by keras_matting"
+            f"cannot load model: {exc}; download it again or save the model again"
+        ) from None
+    except Exception as exc:  # keras raises many types for corrupt / foreign files
+        text = " ".join(str(exc).split())
+        if "safe_mode" in text or "unsafe_deserialization" in text:
+            layer = "a Lambda layer" if "Lambda" in text else "Python code"
+            raise MattingInputError(
+                f"cannot load model '{path}': it holds {layer}, which Keras' safe mode "
+                "refuses to load from a file (it could run arbitrary code); use a model saved "
+                "by keras_matting, or, if you trust the file, load it yourself with "
+                "keras.saving.load_model(path, safe_mode=False) and pass the model object"
+            ) from None
+        raise MattingInputError(
+            f"cannot load model '{path}': {_reason(exc)}; pass a .keras file saved by "
+            "keras_matting"
         ) from None
     generator = getattr(model, "generator", model)
     if not isinstance(generator, generators):

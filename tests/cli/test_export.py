@@ -47,6 +47,10 @@ def test_export_fixed_tflite_runs(tiny_igf_path, tmp_path, capsys):
     from keras_matting.export.tflite_runner import TFLiteRunner
 
     out = tmp_path / "sub" / "igf_64.tflite"
+    out.parent.mkdir()
+    left = out.parent / ".igf_64.tmp-0123abcd.tflite"  # what a killed export left, hours ago
+    left.write_bytes(b"TFL3")
+    os.utime(left, (0, 0))
     assert export.main(["--model", tiny_igf_path, "--format", "tflite", "--size", "64x96",
                         "--out", str(out)]) == 0
     assert str(out) in capsys.readouterr().out

@@ -1,5 +1,6 @@
 import os
 import sys
+import time
 
 import cv2
 import numpy as np
@@ -273,6 +274,13 @@ def test_rgba_image_warns_on_one_line(tmp_path, capsys):
     )
     assert code == 0
     assert err.count("\n") == 1 and "transparent alpha channel" in err
+    # --cutout reads the image a second time: still one line
+    code, _, err = _run(
+        capsys, "--model", "guided-filter", "--image", tmp_path / "x.png", "--mask",
+        tmp_path / "m.png", "--out", tmp_path / "out2", "--cutout",
+    )
+    assert code == 0
+    assert err.count("\n") == 1 and "transparent alpha channel" in err, err
 
 
 MEMORY_CHILD = r"""
@@ -309,3 +317,211 @@ def test_4000x3000_with_bounded_memory(tmp_path):
     assert increase_mb < 1500
     alpha = cv2.imread(str(tmp_path / "out" / "big.png"), 0)
     assert alpha.shape == (3000, 4000)
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+def _exif6_jpeg(path, shown_rgb):
+    """Write ``shown_rgb`` as phones do: stored sideways, EXIF orientation 6 (by hand)."""
+    stored = np.ascontiguousarray(np.rot90(shown_rgb, 1)[..., ::-1])
+    data = cv2.imencode(".jpg", stored, [cv2.IMWRITE_JPEG_QUALITY, 100])[1].tobytes()
+    tiff = b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0"
+    payload = b"Exif\0\0" + tiff
+    path.write_bytes(data[:2] + b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+                     + data[2:])
+
+
+def test_exif_rotated_photo_matches_mask_drawn_as_shown(tmp_path, capsys):
+    image, _, mask = _disc(40, 24)  # portrait as the viewer shows it: 24 wide, 40 high
+    mask[:, :] = 0
+    mask[4:20, 4:20] = 255  # object in the top half only: orientation matters
+    image = np.where(mask[..., None] > 0, [0.9, 0.5, 0.2], 0.2)
+    _exif6_jpeg(tmp_path / "phone.jpg", np.round(image * 255).astype(np.uint8))
+    cv2.imwrite(str(tmp_path / "m.png"), mask)  # drawn on the photo as shown
+    code, _, err = _run(
+        capsys, "--model", "guided-filter", "--image", tmp_path / "phone.jpg", "--mask",
+        tmp_path / "m.png", "--out", tmp_path / "out", "--cutout",
+    )
+    assert code == 0, err
+    alpha = cv2.imread(str(tmp_path / "out" / "phone.png"), cv2.IMREAD_UNCHANGED)
+    assert alpha.shape == (40, 24)  # written upright, as shown
+    assert alpha[mask > 0].mean() > 200 and alpha[30:, :].mean() < 30
+    cut = cv2.imread(str(tmp_path / "out" / "phone_cutout.png"), cv2.IMREAD_UNCHANGED)
+    assert cut.shape == (40, 24, 4) and abs(int(cut[10, 10, 2]) - 230) < 30  # red of RGB
+
+
+def test_mask_in_alpha_channel(tmp_path, capsys):
+    image, _, mask = _disc()
+    _write_rgb(tmp_path / "x.png", image)
+    white = np.dstack([np.full(mask.shape + (3,), 255, np.uint8), mask])
+    cv2.imwrite(str(tmp_path / "white.png"), white)
+    cutout = np.dstack([np.round(image * 255).astype(np.uint8), mask])  # a blue object
+    cv2.imwrite(str(tmp_path / "cutout.png"), cutout)
+    for name in ("white", "cutout"):
+        code, _, err = _run(
+            capsys, "--model", "guided-filter", "--image", tmp_path / "x.png", "--mask",
+            tmp_path / f"{name}.png", "--out", tmp_path / name,
+        )
+        assert code == 0, err
+        alpha = cv2.imread(str(tmp_path / name / "x.png"), 0)
+        assert alpha[mask > 0].mean() > 200 and alpha[mask == 0].mean() < 60  # not all white
+        if name == "cutout":
+            assert err.count("\n") == 1 and "alpha channel is used as the mask" in err
+        else:
+            assert err == ""
+
+
+@pytest.mark.parametrize(
+    "case,message",
+    [
+        ("out_is_file", "is a file, not a folder"),
+        ("out_has_image_extension", "looks like an image file name"),
+        ("out_under_a_file", "cannot be created"),
+        ("out_not_writable", "cannot write to --out"),
+        ("out_is_input_folder", "shares the stem 'a' of the input"),
+        ("out_is_mask_folder", "would overwrite an input file"),
+    ],
+)
+def test_out_is_checked_before_computing(tmp_path, capsys, monkeypatch, case, message):
+    import tempfile
+
+    import keras_matting.api
+
+    (tmp_path / "img").mkdir()
+    (tmp_path / "msk").mkdir()
+    image, _, mask = _disc()
+    for stem in ("a", "b"):
+        cv2.imwrite(str(tmp_path / "img" / f"{stem}.jpg"), np.round(image * 255).astype(np.uint8))
+        cv2.imwrite(str(tmp_path / "msk" / f"{stem}.png"), mask)
+    (tmp_path / "file").write_bytes(b"x")
+    out = {
+        "out_is_file": tmp_path / "file",
+        "out_has_image_extension": tmp_path / "alpha.jpg",
+        "out_under_a_file": tmp_path / "file" / "out",
+        "out_not_writable": tmp_path / "ro" / "out",
+        "out_is_input_folder": tmp_path / "img",
+        "out_is_mask_folder": tmp_path / "msk",
+    }[case]
+    if case == "out_not_writable":
+        (tmp_path / "ro").mkdir()
+
+        def refuse(*args, dir=None, **kwargs):  # root ignores chmod: simulate EACCES
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(tempfile, "mkstemp", refuse)
+
+    def no_compute(*args, **kwargs):
+        raise AssertionError("computed before the checks")
+
+    monkeypatch.setattr(keras_matting.api, "matte", no_compute)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    code, _, err = _run(
+        capsys, "--model", "guided-filter", "--image", tmp_path / "img", "--mask",
+        tmp_path / "msk", "--out", out,
+    )
+    assert code == 2, err  # a folder run: bad arguments exit 2, not 1
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing created
+
+
+def test_single_image_next_to_itself_warns(tmp_path, capsys):
+    image, _, mask = _disc()
+    _write_rgb(tmp_path / "a.jpg", image)
+    cv2.imwrite(str(tmp_path / "m.png"), mask)
+    code, _, err = _run(
+        capsys, "--model", "guided-filter", "--image", tmp_path / "a.jpg", "--mask",
+        tmp_path / "m.png", "--out", tmp_path,
+    )
+    assert code == 0 and err.count("\n") == 1 and "shares the stem 'a'" in err
+    assert os.path.exists(tmp_path / "a.png")
+
+
+def test_library_errors_become_one_line(tmp_path, capsys):
+    # 1x1 image with --cutout: pymatting divided by zero; now a 1x1 result
+    cv2.imwrite(str(tmp_path / "one.png"), np.full((1, 1, 3), 200, np.uint8))
+    cv2.imwrite(str(tmp_path / "one_m.png"), np.full((1, 1), 255, np.uint8))
+    code, _, err = _run(
+        capsys, "--model", "guided-filter", "--image", tmp_path / "one.png", "--mask",
+        tmp_path / "one_m.png", "--out", tmp_path / "o1", "--cutout",
+    )
+    assert code == 0 and "ZeroDivisionError" not in err, err
+    assert cv2.imread(str(tmp_path / "o1" / "one_cutout.png"), cv2.IMREAD_UNCHANGED).shape == (1, 1, 4)
+    # an all-zero mask: refused like --mask auto finding nobody
+    image, _, mask = _disc()
+    _write_rgb(tmp_path / "x.png", image)
+    cv2.imwrite(str(tmp_path / "zero.png"), np.zeros_like(mask))
+    code, _, err = _run(
+        capsys, "--model", "guided-filter", "--image", tmp_path / "x.png", "--mask",
+        tmp_path / "zero.png", "--out", tmp_path / "o2",
+    )
+    assert code == 2 and err.count("\n") == 1 and "zero.png" in err and "no foreground" in err
+    assert not os.path.exists(tmp_path / "o2")
+
+
+def test_closed_form_trimap_without_background_names_the_trimap(tmp_path, capsys):
+    pytest.importorskip("pymatting")
+    _example(tmp_path)
+    trimap = np.full((16, 20), 128, np.uint8)
+    trimap[:, 15:] = 255
+    cv2.imwrite(str(tmp_path / "nobg.png"), trimap)
+    code, _, err = _run(
+        capsys, "--model", "closed-form", "--image", tmp_path / "photo.png", "--trimap",
+        tmp_path / "nobg.png", "--out", tmp_path / "out",
+    )
+    assert code == 2 and err.count("\n") == 1, err
+    assert "nobg.png" in err and "no background pixel" in err and "mark some background" in err
+
+
+def test_corrupt_background_and_truncated_image_are_named(tmp_path, capfd):
+    _example(tmp_path)
+    (tmp_path / "bg.png").write_bytes(b"garbage")
+    common = ["--model", "knn", "--trimap", tmp_path / "tri.png", "--out", tmp_path / "out"]
+    code = predict.main([str(a) for a in [*common, "--image", tmp_path / "photo.png",
+                                          "--background", tmp_path / "bg.png"]])
+    err = capfd.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "background file" in err and "bg.png" in err
+    data = (tmp_path / "photo.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    code = predict.main([str(a) for a in [*common, "--image", tmp_path / "cut.png"]])
+    err = capfd.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err  # no "libpng error" line
+    assert "cut.png" in err and "truncated" in err and "use PNG" not in err
+
+
+def test_tiled_run_shows_tile_progress(tmp_path, capsys, monkeypatch, tiny_paths):
+    import functools
+
+    from keras_matting.inference import high_resolution
+
+    monkeypatch.setattr(
+        high_resolution, "predict_trimap_tiled",
+        functools.partial(high_resolution.predict_trimap_tiled, tile=16, overlap=4, max_pixels=0),
+    )
+    monkeypatch.setattr(predict, "PROGRESS_DELAY_S", 0)
+    _example(tmp_path)
+    code, _, err = _run(
+        capsys, "--model", tiny_paths / "alphagan.keras", "--image", tmp_path / "photo.png",
+        "--trimap", tmp_path / "tri.png", "--out", tmp_path / "out",
+    )
+    assert code == 0, err
+    assert "photo:" in err and "tile" in err and "/2 [" in err  # 2 windows of 16 over 20 px
+
+
+def test_run_removes_what_a_killed_run_left_in_the_output_folder(tmp_path, capsys):
+    image, _, mask = _disc()
+    cv2.imwrite(str(tmp_path / "x.png"), np.round(image[..., ::-1] * 255).astype(np.uint8))
+    cv2.imwrite(str(tmp_path / "m.png"), mask)
+    out = tmp_path / "out"
+    out.mkdir()
+    stale, fresh, mine = out / ".x.tmp-1a2b3c4d.png", out / ".x.tmp-0badcafe.png", out / "keep.png"
+    for path in (stale, fresh, mine):
+        path.write_bytes(b"partial")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    os.utime(mine, (old, old))
+    code, _, _ = _run(capsys, "--model", "guided-filter", "--image", tmp_path / "x.png",
+                      "--mask", tmp_path / "m.png", "--out", out)
+    assert code == 0 and (out / "x.png").exists()
+    assert not stale.exists()  # an hour-old temporary of our own naming
+    assert fresh.exists() and mine.exists()  # a live writer's, and a user's file

@@ -8,6 +8,10 @@ from keras_matting.cli.main import main as cli_main
 
 def test_writes_layout(tmp_path, capsys):
     out = tmp_path / "set"
+    (out / "fg").mkdir(parents=True)
+    left = out / "fg" / ".tmp-ab12cd_4.png"  # what a run killed hours ago left
+    left.write_bytes(b"\x89PNG")
+    os.utime(left, (0, 0))
     code = synth.main(
         [
             "--out",

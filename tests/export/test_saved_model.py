@@ -52,3 +52,30 @@ def test_saved_model_signatures_and_two_sizes(igf_generator, tmp_path):
         alpha8 = serve8(image=tf.constant(image8), **{name: tf.constant(guide8)})["alpha"]
         np.testing.assert_allclose(alpha8.numpy(),
                                    keras_alpha(generator, image8 / 255.0, guide), atol=1e-5)
+
+
+def test_saved_model_follows_the_umask_and_removes_stale_temporaries(igf_generator, tmp_path):
+    stale = tmp_path / ".model.tmp-k3j_9x2a"  # a SavedModel export killed hours ago
+    (stale / "variables").mkdir(parents=True)
+    (stale / "variables" / "variables.index").write_bytes(b"x")
+    fresh = tmp_path / ".model.tmp-abcd1234"  # one that another export is writing now
+    fresh.mkdir()
+    mine = tmp_path / ".model.tmp-notes.txt"  # the user's: not our naming
+    mine.write_text("keep")
+    for path in (stale / "variables" / "variables.index", stale / "variables", stale, mine):
+        os.utime(path, (0, 0))
+    old_umask = os.umask(0o022)
+    try:
+        path = export_saved_model(igf_generator, str(tmp_path / "model"))
+    finally:
+        os.umask(old_umask)
+    assert sorted(os.listdir(tmp_path)) == [".model.tmp-abcd1234", ".model.tmp-notes.txt",
+                                            "model"]
+    modes = {}
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files + ([""] if root == path else []):
+            full = os.path.join(root, name)
+            modes[os.path.relpath(full, path)] = os.stat(full).st_mode & 0o777
+    assert modes["."] == 0o755  # was 0700 (mkdtemp): other users could not read it
+    assert all(mode == (0o755 if os.path.isdir(os.path.join(path, rel)) else 0o644)
+               for rel, mode in modes.items()), modes

@@ -41,3 +41,25 @@ def test_closed_form_recovers_a_two_colour_composite():
     assert np.abs(closed_form_matting(image, trimap) - alpha).max() < 0.02
     uint8 = closed_form_matting(np.round(image * 255).astype(np.uint8), trimap)
     assert np.abs(uint8 - alpha).max() < 0.03
+
+
+def _ichol_retry_case():
+    """A smooth ramp with one known pixel of each kind: pymatting's incomplete Cholesky
+    fails at shift 0 and retries with a larger one, printing its PERFORMANCE WARNING."""
+    ramp = np.linspace(0, 1, 48)[None, :].repeat(48, 0)
+    trimap = np.full((48, 48), 128, np.uint8)
+    trimap[0, 0], trimap[-1, -1] = 255, 0
+    return np.dstack([ramp] * 3), trimap
+
+
+def test_pymatting_performance_warning_stays_off_stdout(capsys, monkeypatch):
+    from keras_matting.quiet import VERBOSE_ENV
+
+    monkeypatch.delenv(VERBOSE_ENV, raising=False)
+    image, trimap = _ichol_retry_case()
+    alpha = closed_form_matting(image, trimap)
+    assert np.isfinite(alpha).all()
+    assert capsys.readouterr().out == ""
+    monkeypatch.setenv(VERBOSE_ENV, "1")  # verbose: everything shows again
+    closed_form_matting(image, trimap)
+    assert "PERFORMANCE WARNING" in capsys.readouterr().out

@@ -77,3 +77,23 @@ def test_reduced_igf_applies_low_resolution_coefficients_at_full_size(tiny_igf):
     coeffs = tf.image.resize(sub(low, training=False), (h, w), method="bilinear")[0].numpy()
     reference = np.clip((coeffs[..., :3] * image).sum(-1) + coeffs[..., 3], 0, 1)
     np.testing.assert_allclose(result, reference, atol=1e-5)
+
+
+def test_tiled_run_reports_progress_per_tile():
+    h, w = 300, 410
+    image = np.zeros((h, w, 3), np.float32)
+    trimap = np.zeros((h, w), np.float32)
+    trimap[40:120, 200:300] = 0.5
+    calls, reports = [], []
+
+    def predict(img, tri):
+        calls.append(img.shape)
+        return img[..., 0]
+
+    predict_trimap_tiled(predict, image, trimap, tile=128, overlap=32, max_pixels=0,
+                         progress=lambda done, total: reports.append((done, total)))
+    total = len(calls)
+    assert reports == [(i, total) for i in range(total + 1)]  # skipped tiles not counted
+    reports.clear()
+    predict_trimap_tiled(predict, image, trimap, max_pixels=h * w, progress=reports.append)
+    assert reports == []  # a whole-image run has no tiles to report

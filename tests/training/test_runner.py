@@ -1,6 +1,7 @@
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,6 +98,8 @@ def test_killed_training_resumes_from_backup(tmp_path):
 
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-2000:]
+    assert re.search(rf"resuming from {re.escape(str(out / 'backup'))} after epoch \d+ of 40",
+                     second.stdout)
     history = json.loads((out / "summary.json").read_text())["history"]
     # Only the epochs after the last backup ran again (each epoch is one step here). A kill
     # in the middle of writing the backup falls back to the previous one (double_checkpoint).
@@ -110,3 +113,60 @@ def test_smoke_presets_yield_to_explicit_flags():
     _, config = train.parse_args(["igf", "--smoke", "--steps", "5"])
     assert config.smoke and config.tiny and config.crop_size == 64
     assert config.steps == 5
+
+
+@pytest.mark.parametrize("flag, value", [("--steps", "-5"), ("--steps", "0"),
+                                         ("--steps-per-epoch", "0"), ("--batch-size", "-2")])
+def test_non_positive_counts_are_refused_in_one_line(flag, value, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train.main(["igf", *SMOKE, flag, value, "--output-dir", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"keras-matting: error: {flag} {value}: must be a whole number >= 1\n"
+    assert not out.exists()  # refused before anything ran
+
+
+def test_non_positive_count_in_config_file_is_refused(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"steps": -5}))
+    with pytest.raises(MattingInputError, match="--steps -5"):
+        train.parse_args(["igf", "--config", str(path)])
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A finished ``--smoke`` run (2 steps)."""
+    out = tmp_path_factory.mktemp("finished") / "run"
+    assert train.main(["igf", *SMOKE, "--output-dir", str(out)]) == 0
+    return out
+
+
+def test_finished_run_says_so_and_keeps_its_summary(finished_run, tmp_path, capsys):
+    out = tmp_path / "run"
+    shutil.copytree(finished_run, out)
+    summary = (out / "summary.json").read_bytes()
+    generator_mtime = os.stat(out / "generator.keras").st_mtime_ns
+
+    assert train.main(["igf", *SMOKE, "--output-dir", str(out)]) == 0  # nothing left to do
+    printed = capsys.readouterr().out
+    assert f"{out} is already finished: 2 steps trained" in printed
+    assert "Epoch" not in printed
+    assert (out / "summary.json").read_bytes() == summary  # not emptied
+    assert os.stat(out / "generator.keras").st_mtime_ns == generator_mtime
+
+
+def test_longer_run_resumes_and_removes_stale_temporaries(finished_run, tmp_path, capsys):
+    out = tmp_path / "run"
+    shutil.copytree(finished_run, out)
+    # temporaries a kill left: removed once stale (an hour old), kept while fresh
+    stale = out / "checkpoints" / ".best.tmp-0123abcd.keras"
+    fresh = out / ".summary.tmp-89ab4567.json"
+    for path in (stale, fresh):
+        path.write_bytes(b"PK\x03\x04")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+
+    assert train.main(["igf", *SMOKE, "--steps", "3", "--output-dir", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"resuming from {out / 'backup'} after epoch 2 of 3 (step 2 of 3)" in printed
+    resumed = json.loads((out / "summary.json").read_text())
+    assert resumed["resumed_at_epoch"] == 2 and len(resumed["history"]["g_loss"]) == 1
+    assert not stale.exists() and fresh.exists()
