@@ -264,8 +264,9 @@ def _alpha_for(alpha, shape, what="alpha"):
 def estimate_foreground(image, alpha, method="auto"):
     """Foreground colours ``F`` (``I = alpha F + (1 - alpha) B``) of an image and its alpha.
 
-    Germer et al. 2020 multi-level estimation, through pymatting when installed, else a
-    TensorFlow port; see :mod:`keras_matting.inference.foreground` for measurements.
+    ``method="auto"``: blur-fusion (Forte & Pitie 2021, numpy/OpenCV, no compile step);
+    ``"pymatting"`` and ``"tensorflow"``: Germer et al. 2020 multi-level estimation. See
+    :mod:`keras_matting.inference.foreground` for the measurements behind the choice.
 
     Args:
         image: RGB path or array.

@@ -150,9 +150,7 @@ def test_estimate_foreground_recovers_true_foreground(method):
     if method == "pymatting":
         pytest.importorskip("pymatting")
     image, alpha, fg, _ = _scene(60, 80)
-    estimate = keras_matting.estimate_foreground(image, alpha) if method == "pymatting" else (
-        __import__("keras_matting.inference.foreground", fromlist=["x"]).estimate_foreground(
-            image, alpha, method="tensorflow"))
+    estimate = keras_matting.estimate_foreground(image, alpha, method=method)
     region = alpha > 0.3
     error = np.abs(estimate - fg)[region].mean()
     raw_error = np.abs(image - fg)[region].mean()
