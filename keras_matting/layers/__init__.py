@@ -5,6 +5,7 @@ from keras_matting.layers.fast_guided_filter import FastGuidedFilter
 from keras_matting.layers.guided_filter import GuidedFilter
 from keras_matting.layers.guided_filter_coefficients import GuidedFilterCoefficients
 from keras_matting.layers.guided_linear_transform import GuidedLinearTransform
+from keras_matting.layers.mask_band_blend import MaskBandBlend
 
 __all__ = [
     "BoxFilter",
@@ -12,4 +13,5 @@ __all__ = [
     "GuidedFilter",
     "GuidedFilterCoefficients",
     "GuidedLinearTransform",
+    "MaskBandBlend",
 ]
