@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from keras_matting.errors import MattingInputError
+from keras_matting.io import _name as _source
 from keras_matting.io import read_image, read_mask, read_trimap
 
 __all__ = [
@@ -34,10 +35,6 @@ _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 def _describe(source):
     return "the image" if isinstance(source, np.ndarray) else f"'{source}'"
-
-
-def _source(source):
-    return "<array>" if isinstance(source, np.ndarray) else f"'{os.fspath(source)}'"
 
 
 def trimap_from_mask(mask, pixels):

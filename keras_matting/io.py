@@ -22,9 +22,7 @@ A failed write removes the temporary file and leaves any existing destination in
 Bad input raises :class:`keras_matting.errors.MattingInputError` with a one-line message.
 """
 
-import contextlib
 import os
-import secrets
 import warnings
 import zlib
 
@@ -515,43 +513,17 @@ def atomic_write(path, data):
     Raises:
         MattingInputError: the destination cannot be written.
     """
+    from keras_matting.tempfiles import write_bytes_atomic
+
     path = os.fspath(path)
     if isinstance(data, str):
         data = data.encode("utf-8")
-    folder = os.path.dirname(os.path.abspath(path))
-    stem, ext = os.path.splitext(os.path.basename(path))
-    tmp = None
     try:
-        os.makedirs(folder, exist_ok=True)
-        while tmp is None:
-            candidate = os.path.join(folder, f".{stem}.tmp-{secrets.token_hex(4)}{ext}")
-            try:
-                fd = os.open(
-                    candidate,
-                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                    0o666,  # umask applies, as for a plain open()
-                )
-            except FileExistsError:
-                continue
-            tmp = candidate
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        return write_bytes_atomic(path, data)
     except OSError as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
         raise MattingInputError(
             f"cannot write '{path}': {exc.strerror or exc}; choose a writable location"
         ) from None
-    except BaseException:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise
-    return path
 
 
 def _encode(path, array):

@@ -20,6 +20,8 @@ import zipfile
 
 import numpy as np
 
+from keras_matting.tempfiles import write_bytes_atomic
+
 WEIGHTS_ENTRY = "model.weights.h5"
 # Tensors with fewer elements stay float32 (BN statistics, biases): they weigh nothing
 # and BN moving variances can be small enough to lose precision in float16.
@@ -98,9 +100,7 @@ def save_compact(model, path, max_part_bytes=DEFAULT_MAX_PART_BYTES):
         chunks = [blob[i : i + max_part_bytes] for i in range(0, len(blob), max_part_bytes)]
         names = [f"{path}.part{i}" for i in range(len(chunks))]
     for name, chunk in zip(names, chunks, strict=True):
-        with open(name + ".tmp", "wb") as f:
-            f.write(chunk)
-        os.replace(name + ".tmp", name)
+        write_bytes_atomic(name, chunk)
     return names
 
 

@@ -8,7 +8,7 @@ sees the old file or the new one, never half of one. The temporary names are:
 |---|---|
 | :func:`keras_matting.io.atomic_write`, :func:`atomic_save` | ``.NAME.tmp-1a2b3c4d.EXT`` (8 hex digits) |
 | SavedModel export (``tempfile.mkdtemp``) | directories ``.NAME.tmp-XXXXXXXX``, ``.NAME.old-XXXXXXXX`` |
-| procedural data (``tempfile.mkstemp``) | ``.tmp-XXXXXXXX.png`` |
+| procedural data of earlier versions (``tempfile.mkstemp``) | ``.tmp-XXXXXXXX.png`` |
 
 A ``kill -9`` leaves such a temporary behind; :func:`remove_stale_temporaries` removes,
 in one folder, those that match these names exactly and have not been modified for
@@ -32,6 +32,7 @@ __all__ = [
     "file_sha256",
     "remove_stale_temporaries",
     "temporary_path",
+    "write_bytes_atomic",
     "write_json_atomic",
 ]
 
@@ -97,6 +98,17 @@ def atomic_save(path, save):
         raise
     _fsync(folder, directory=True)
     return path
+
+
+def write_bytes_atomic(path, data):
+    """``data`` (bytes) to ``path`` atomically; the file is created as by a plain
+    ``open`` (the umask applies)."""
+
+    def save(tmp):
+        with open(tmp, "xb") as f:
+            f.write(data)
+
+    return atomic_save(path, save)
 
 
 def write_json_atomic(path, data, **kwargs):

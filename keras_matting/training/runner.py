@@ -215,7 +215,7 @@ def build_callbacks(config, recipe, model_ref, output_dir):
     import keras
 
     from keras_matting.models.gan_trainer_utils import SyncReplicaStatistics
-    from keras_matting.training.best_checkpoint import BestCheckpoint
+    from keras_matting.training.best_checkpoint import AtomicModelCheckpoint, BestCheckpoint
     from keras_matting.training.matting_validation import MattingValidation
 
     # Order matters: the replicas' BatchNorm moving statistics agree first; validation adds
@@ -253,20 +253,13 @@ def build_callbacks(config, recipe, model_ref, output_dir):
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup"), save_freq="epoch",
                                          delete_checkpoint=False, double_checkpoint=True),
-        _last_checkpoint(os.path.join(checkpoints, "last.keras")),
+        AtomicModelCheckpoint(os.path.join(checkpoints, "last.keras")),
         *([best] if best is not None else []),
         LearningRateLogger(),
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), update_freq="epoch",
                                     write_graph=False),
     ]
     return callbacks
-
-
-def _last_checkpoint(path):
-    """``ModelCheckpoint(path)`` that writes atomically (a kill never truncates it)."""
-    from keras_matting.training.best_checkpoint import AtomicModelCheckpoint
-
-    return AtomicModelCheckpoint(path)
 
 
 def _first_per_set(samples, limit):
@@ -395,7 +388,7 @@ def run_recipe(recipe, config):
                         shuffle=False)
     seconds = time.perf_counter() - start
     generator_path = os.path.join(output_dir, "generator.keras")
-    _save_atomic(model.generator, generator_path)
+    atomic_save(generator_path, model.generator.save)
     _write_json(os.path.join(output_dir, "summary.json"), {
         "recipe": recipe.name, "epochs": epochs, "steps": epochs * config.steps_per_epoch,
         "replicas": replicas, "global_batch": config.batch_size,
@@ -415,10 +408,6 @@ def _warm_start(model, path):
     source = getattr(loaded, "generator", loaded)
     model.generator.set_weights(source.get_weights())
     print(f"initialised the generator from {path}", flush=True)
-
-
-def _save_atomic(model, path):
-    atomic_save(path, model.save)
 
 
 def _write_json(path, data):
