@@ -5,8 +5,14 @@ from tests.export.conftest import IGF_TINY
 
 
 def test_benchmark_prints_every_row(tmp_path, capsys):
+    import keras
+
     from keras_matting.models.igf import IGFGenerator
 
+    # Seeded: a few random initialisations (1 in 40 measured) give an all-zero alpha on
+    # the one calibration image, hence a zero-width int8 output range that XNNPACK
+    # refuses to prepare; a trained model's alpha spans [0, 1].
+    keras.utils.set_random_seed(0)
     path = tmp_path / "igf.keras"
     IGFGenerator(**IGF_TINY).save(path)
     args = ["--model", str(path), "--size", "64", "--runs", "1", "--warmup", "0",
