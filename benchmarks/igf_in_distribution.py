@@ -36,13 +36,13 @@ def main(argv=None):
     quiet.install()  # TensorFlow's start-up lines
 
     import keras_matting
-    from keras_matting.api import GUIDED_FILTER
     from keras_matting.data.igf_dataset import build_igf_dataset
     from keras_matting.data.synthetic import write_dataset
     from keras_matting.filters.guided_filter import fast_guided_filter
     from keras_matting.io import quantize
     from keras_matting.metrics import clamp_known, sad
     from keras_matting.metrics.whole_image import whole_image_scores
+    from keras_matting.protocol import GUIDED_FILTER
 
     generator = keras_matting.load(args.model)
     with tempfile.TemporaryDirectory() as tmp:

@@ -3,9 +3,10 @@
 Arrays or paths in, float32 arrays out::
 
     import keras_matting
-    alpha = keras_matting.matte("photo.jpg", trimap="trimap.png", model="alphagan")
+    alpha = keras_matting.matte("photo.jpg", trimap="trimap.png")     # closed-form
+    alpha = keras_matting.matte("photo.jpg", mask="auto")             # the shipped IGF
     rgba = keras_matting.cutout("photo.jpg", alpha)          # foreground colours + alpha
-    new = keras_matting.composite(rgba[..., :3], alpha, "#00b140")
+    new = keras_matting.composite(alpha, rgba[..., :3], "#00b140")
 
 Models are loaded once and cached (:func:`keras_matting.load`).
 """
@@ -19,6 +20,8 @@ import numpy as np
 from keras_matting.errors import MattingInputError
 from keras_matting.io import _name as _source
 from keras_matting.io import read_image, read_mask, read_trimap
+from keras_matting.protocol import GUIDED_FILTER, trimap_from_mask, trimap_to_unit
+from keras_matting.protocol import composite as _composite
 
 __all__ = [
     "composite",
@@ -29,41 +32,12 @@ __all__ = [
     "trimap_from_mask",
 ]
 
-GUIDED_FILTER = {"radius": 64, "eps": 1e-5, "subsample": 4}
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
 def _describe(source):
     return "the image" if isinstance(source, np.ndarray) else f"'{source}'"
 
-
-def trimap_from_mask(mask, pixels):
-    """Trimap from a binary mask: unknown band of ``pixels`` on both sides of its edge.
-
-    Foreground = mask eroded, background = outside the mask dilated, by a disc of radius
-    ``pixels`` (OpenCV, elliptical ``(2 px + 1)``-wide kernel).
-
-    Args:
-        mask: ``(H, W)`` in {0, 1} (or > 0.5 for foreground).
-        pixels: int >= 1, half-width of the unknown band.
-
-    Returns:
-        float32 ``(H, W)`` in {0, 0.5, 1}.
-    """
-    pixels = int(pixels)
-    if pixels < 1:
-        raise MattingInputError(f"--trimap-from-mask needs a band width >= 1 pixel, got {pixels}")
-    binary = (np.asarray(mask) > 0.5).astype(np.uint8)
-    if not binary.any():
-        raise MattingInputError("the mask is empty (no foreground pixel): nothing to matte")
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1, 2 * pixels + 1))
-    fg = cv2.erode(binary, kernel, borderType=cv2.BORDER_REPLICATE) > 0
-    band = cv2.dilate(binary, kernel, borderType=cv2.BORDER_REPLICATE) > 0
-    return np.where(fg, 1.0, np.where(band, 0.5, 0.0)).astype(np.float32)
-
-
-def _unit_trimap(trimap_u8):
-    return np.where(trimap_u8 == 128, 0.5, trimap_u8 / 255.0).astype(np.float32)
 
 
 def _resize_inputs(image, trimap, mask, max_side):
@@ -106,7 +80,7 @@ def matte(
     image,
     trimap=None,
     mask=None,
-    model="alphagan",
+    model=None,
     trimap_from_mask_px=None,
     max_side=None,
     progress=None,
@@ -117,13 +91,17 @@ def matte(
         image: RGB image: a path or an array (uint8, uint16 or float in [0, 1]; gray and
             RGBA are converted).
         trimap: path or array (uint8 {0, 128, 255}, or float {0, 0.5, 1}); for trimap
-            models (``alphagan``, ``closed-form``, ``knn``). Known pixels are kept exactly
-            in the result, whatever the model.
+            models (``closed-form``, ``knn``, a trained AlphaGAN). Known pixels are kept
+            exactly in the result, whatever the model.
         mask: path, array ({0, 1} or 0/255) or ``"auto"`` (MediaPipe person segmenter); for
             mask models (``igf``, ``guided-filter``), or, with ``trimap_from_mask_px``,
             to build a trimap.
-        model: ``"alphagan"``, ``"igf"``, ``"closed-form"``, ``"knn"``, ``"guided-filter"``,
-            a path to a ``.keras`` generator, or a loaded generator / trainer.
+        model: None (default: the best on alphamatting_val for the guidance given,
+            :data:`keras_matting.models.registry.DEFAULT_MODELS`: ``"closed-form"`` for a trimap,
+            also one derived with ``trimap_from_mask_px``, ``"igf"`` for a mask),
+            ``"igf"``, ``"closed-form"``, ``"knn"``, ``"guided-filter"``, a path to a
+            ``.keras`` generator (e.g. an AlphaGAN you trained), or a loaded generator /
+            trainer.
         trimap_from_mask_px: when given and no trimap is, derive the trimap from the mask
             with an unknown band of this many pixels each side of its edge.
         max_side: if given, infer on the inputs downscaled so the longer side is at most
@@ -141,11 +119,24 @@ def matte(
             without foreground, a trimap without background or foreground for
             ``closed-form`` / ``knn``, bad model.
     """
-    from keras_matting.models.registry import CLASSICAL_MODELS, condition_of, load
+    from keras_matting.models.registry import (
+        CLASSICAL_MODELS,
+        DEFAULT_MODELS,
+        condition_of,
+        load,
+        load_inference,
+    )
 
-    if isinstance(model, os.PathLike) or (
-        isinstance(model, str) and model not in CLASSICAL_MODELS
-    ):
+    if model is None:
+        if trimap is None and mask is None:
+            raise MattingInputError(
+                f"no guidance for {_describe(image)}: pass a trimap (trimap=) or a mask (mask=)"
+            )
+        derived = trimap_from_mask_px is not None
+        model = DEFAULT_MODELS["trimap" if trimap is not None or derived else "mask"]
+    if isinstance(model, str) and model not in CLASSICAL_MODELS:
+        model = load_inference(model)
+    elif isinstance(model, os.PathLike):
         model = load(model)
     elif not isinstance(model, str) and hasattr(model, "generator"):
         model = model.generator
@@ -156,7 +147,7 @@ def matte(
     image_path = None if isinstance(image, np.ndarray) else image
     trimap_u = None
     if trimap is not None:
-        trimap_u = _unit_trimap(read_trimap(trimap, rgb.shape, image_path))
+        trimap_u = trimap_to_unit(read_trimap(trimap, rgb.shape, image_path))
     binary = None
     if isinstance(mask, str) and mask == "auto":
         from keras_matting.inference.person_mask import person_mask
@@ -225,7 +216,8 @@ def _check_known_regions(trimap, small_trimap, model, trimap_source, mask_source
             continue
         if trimap_source is not None:
             source = f"trimap {_source(trimap_source)}"
-            fix = f"mark some {kind} in {colour.split(',')[0]}, or use --model alphagan"
+            fix = (f"mark some {kind} in {colour.split(',')[0]}, or pass a trained trimap "
+                   "model (--model PATH)")
         else:
             auto = isinstance(mask_source, str) and mask_source == "auto"
             source = "the trimap derived from " + (
@@ -312,13 +304,13 @@ def _cover(background, height, width):
     return resized[top : top + height, left : left + width]
 
 
-def composite(fg, alpha, background):
-    """Composite ``alpha * fg + (1 - alpha) * background``.
+def composite(alpha, fg, background):
+    """Composite ``alpha * fg + (1 - alpha) * background`` (:func:`keras_matting.protocol.composite`).
 
     Args:
+        alpha: path or ``(H, W)`` array.
         fg: foreground colours (path or ``(H, W, 3)`` array), e.g. from
             :func:`estimate_foreground`.
-        alpha: path or ``(H, W)`` array.
         background: ``"#RRGGBB"``, an RGB triple in [0, 1], or an image (path or array),
             resized to cover the foreground's size and centre-cropped.
 
@@ -340,5 +332,4 @@ def composite(fg, alpha, background):
         )
     else:
         bg = _cover(read_image(background, what="background"), height, width)
-    a = alpha[..., None]
-    return (a * fg + (1.0 - a) * bg).astype(np.float32)
+    return _composite(alpha[..., None], fg, bg).astype(np.float32)

@@ -30,11 +30,10 @@ import cv2
 import numpy as np
 
 from keras_matting.errors import MattingInputError
+from keras_matting.protocol import TRIMAP_BACKGROUND_BELOW, TRIMAP_FOREGROUND_ABOVE
 
 __all__ = [
-    "IMAGE_EXTENSIONS",
     "atomic_write",
-    "list_images",
     "quantize",
     "read_alpha",
     "read_image",
@@ -44,12 +43,6 @@ __all__ = [
     "write_cutout",
     "write_image",
 ]
-
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
-
-# Trimap classes on the 0..255 scale: < 85 background, > 170 foreground, else unknown.
-TRIMAP_BACKGROUND_BELOW = 85
-TRIMAP_FOREGROUND_ABOVE = 170
 
 _FLOAT_TOLERANCE = 1e-3  # float inputs may overshoot [0, 1] by rounding; clipped
 
@@ -448,35 +441,6 @@ def read_alpha(path):
         return (alpha / full).astype(np.float32)
     values, full = _full_scale(_single_channel(array, "alpha", name), "alpha", name)
     return (values / full).astype(np.float32)
-
-
-def list_images(folder, what="image"):
-    """Map file stem -> path for the image files of ``folder`` (hidden files skipped).
-
-    Raises:
-        MattingInputError: the folder is missing, or two files share a stem.
-    """
-    folder = os.fspath(folder)
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        raise MattingInputError(
-            f"{what} path '{folder}' is a file, not a folder: pass the folder that holds "
-            f"the {what} files"
-        )
-    if not os.path.isdir(folder):
-        raise MattingInputError(f"{what} folder '{folder}' does not exist: check the path")
-    found = {}
-    for entry in sorted(os.listdir(folder)):
-        stem, ext = os.path.splitext(entry)
-        path = os.path.join(folder, entry)
-        if entry.startswith(".") or ext.lower() not in IMAGE_EXTENSIONS or not os.path.isfile(path):
-            continue
-        if stem in found:
-            raise MattingInputError(
-                f"{what} folder '{folder}' has two files named {stem}: "
-                f"'{os.path.basename(found[stem])}' and '{entry}'; keep one"
-            )
-        found[stem] = path
-    return found
 
 
 # --------------------------------------------------------------------------- writing

@@ -41,6 +41,8 @@ _NOISE = re.compile(
     r"|[IW]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\s\]]+:\d+\] "
     # the older TensorFlow format (2024-01-01 12:00:00.000000: I tensorflow/...cc:42] ...)
     r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IW] [^\s\]]+:\d+\] "
+    # LiteRT, when an interpreter first applies its default CPU delegate
+    r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\."
     # second line of the cpu_feature_guard message
     r"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler"
     # errors that only mean "no (usable) GPU here" or duplicate CUDA plugin registration

@@ -64,6 +64,7 @@ def test_import_is_light_and_api_is_lazy():
     assert {"matte", "load", "cutout", "composite", "estimate_foreground"} <= set(dir(keras_matting))
 
 
+@pytest.mark.slow
 def test_load_path_generator_trainer_and_cache(tiny_models):
     paths, _, _ = tiny_models
     from keras_matting.models.alphagan import AlphaGANGenerator
@@ -92,8 +93,38 @@ def test_load_errors(tmp_path, monkeypatch):
 
 
 def test_shipped_models_live_in_package_assets():
-    path = registry.shipped_model_path("alphagan")
-    assert path.endswith(os.path.join("keras_matting", "saved_models", "alphagan.keras"))
+    path = registry.shipped_model_path("igf")
+    assert path.endswith(os.path.join("keras_matting", "saved_models", "igf.keras"))
+    assert os.path.isfile(path)
+
+
+def test_alphagan_is_not_shipped_and_the_error_says_what_to_do():
+    shipped = os.listdir(registry.SAVED_MODELS_DIR)
+    assert not [f for f in shipped if f.startswith("alphagan")], shipped
+    image, _, _, trimap = _scene()
+    for call in (lambda: keras_matting.load("alphagan"),
+                 lambda: keras_matting.matte(image, trimap=trimap, model="alphagan")):
+        with pytest.raises(MattingInputError) as info:
+            call()
+        message = str(info.value)
+        assert "\n" not in message
+        assert "keras-matting train alphagan --fg-dir" in message and ".keras file" in message
+    assert registry.condition_of("alphagan") == "trimap"
+
+
+def test_default_model_is_the_best_for_the_guidance_given():
+    image, alpha, _, trimap = _scene()
+    mask = (alpha > 0.5).astype(np.float32)
+    np.testing.assert_array_equal(keras_matting.matte(image, mask=mask),
+                                  keras_matting.matte(image, mask=mask, model="igf"))
+    with pytest.raises(MattingInputError, match="no guidance for the image: pass a trimap"):
+        keras_matting.matte(image)
+    pytest.importorskip("pymatting")
+    np.testing.assert_array_equal(keras_matting.matte(image, trimap=trimap),
+                                  keras_matting.matte(image, trimap=trimap, model="closed-form"))
+    np.testing.assert_array_equal(
+        keras_matting.matte(image, mask=mask, trimap_from_mask_px=3),
+        keras_matting.matte(image, mask=mask, trimap_from_mask_px=3, model="closed-form"))
 
 
 def test_matte_igf_path_matches_generator(tiny_models):
@@ -106,6 +137,7 @@ def test_matte_igf_path_matches_generator(tiny_models):
     np.testing.assert_allclose(result, reference, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_matte_alphagan_respects_known_regions(tiny_models, tmp_path):
     paths, _, _ = tiny_models
     image, _, _, trimap = _scene()
@@ -166,15 +198,17 @@ def test_cutout_uses_estimated_foreground_and_composite():
     soft = (alpha > 0.2) & (alpha < 0.8)
     assert np.abs(rgba[..., :3] - fg)[soft].mean() < np.abs(image - fg)[soft].mean()
 
-    green = keras_matting.composite(rgba[..., :3], alpha, "#00ff00")
-    np.testing.assert_allclose(green[alpha == 0], np.tile([0, 1, 0], ((alpha == 0).sum(), 1)))
+    green = keras_matting.composite(alpha, rgba[..., :3], "#00ff00")
+    a = alpha[..., None]
+    np.testing.assert_allclose(green, a * rgba[..., :3] + (1 - a) * np.float32([0, 1, 0]),
+                               atol=1e-6)
     background = np.zeros((10, 30, 3), np.float32)
     background[:, 15:] = 1  # cover-resized to 80x... then centre-cropped: left half dark
-    out = keras_matting.composite(rgba[..., :3], alpha, background)
+    out = keras_matting.composite(alpha, rgba[..., :3], background)
     assert out.shape == image.shape
     assert out[0, 0].max() == 0 and out[0, -1].min() == 1
     with pytest.raises(MattingInputError, match="RRGGBB"):
-        keras_matting.composite(image, alpha, "#12345")
+        keras_matting.composite(alpha, image, "#12345")
 
 
 def test_odd_image_formats(tmp_path):

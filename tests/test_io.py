@@ -254,20 +254,6 @@ def test_write_errors_are_one_line(tmp_path):
     assert os.listdir(tmp_path) == ["file"]
 
 
-def test_list_images(tmp_path):
-    for name in ["b.png", "a.JPG", ".hidden.png", "notes.txt"]:
-        (tmp_path / name).write_bytes(b"x")
-    assert io.list_images(tmp_path) == {
-        "a": str(tmp_path / "a.JPG"),
-        "b": str(tmp_path / "b.png"),
-    }
-    (tmp_path / "a.png").write_bytes(b"x")
-    with pytest.raises(MattingInputError, match="two files named a"):
-        io.list_images(tmp_path)
-    with pytest.raises(MattingInputError, match="does not exist"):
-        io.list_images(tmp_path / "missing")
-
-
 # ----------------------------------------------------------------------------- hostile input
 
 
@@ -388,7 +374,3 @@ def test_read_trimap_in_alpha_channel(tmp_path):
     assert "\n" not in str(info.value)
 
 
-def test_list_images_of_a_file_says_so(tmp_path):
-    path = _write_raw(tmp_path / "a.png", np.zeros((2, 2), np.uint8))
-    with pytest.raises(MattingInputError, match="a.png' is a file, not a folder"):
-        io.list_images(path, "ground-truth")

@@ -67,6 +67,7 @@ def _predict(tmp_path, *extra, env=None):
 
 
 @pytest.mark.skipif(not os.path.isdir(LEMUR), reason="examples/lemur not in this checkout")
+@pytest.mark.slow
 def test_predict_prints_only_its_own_lines_unless_verbose(tmp_path):
     quiet = _predict(tmp_path)
     assert quiet.returncode == 0, quiet.stderr[-2000:]

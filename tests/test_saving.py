@@ -4,6 +4,7 @@ import zipfile
 import h5py
 import keras
 import numpy as np
+import pytest
 
 import keras_matting
 from keras_matting import saving
@@ -28,6 +29,7 @@ def _float16_tensors(path):
     return dtypes
 
 
+@pytest.mark.slow
 def test_compact_file_is_float16_and_loads_close(tmp_path):
     gen = _generator()
     path = str(tmp_path / "g.keras")
@@ -46,6 +48,7 @@ def test_compact_file_is_float16_and_loads_close(tmp_path):
     np.testing.assert_allclose(loaded.predict_alpha(image, trimap), expected, atol=2e-2)
 
 
+@pytest.mark.slow
 def test_split_parts_join_and_replace_stale_files(tmp_path):
     gen = _generator()
     path = str(tmp_path / "g.keras")

@@ -19,8 +19,6 @@ import time
 
 import numpy as np
 
-GF_RADIUS, GF_EPS, GF_SUBSAMPLE = 64, 1e-5, 4  # keras_matting.models.registry "guided-filter"
-
 
 def _build(spec):
     backend, threads = spec["backend"], int(spec["threads"])
@@ -51,10 +49,11 @@ def _build(spec):
 
         cv2.setNumThreads(threads)
         from keras_matting.filters.guided_filter import fast_guided_filter
+        from keras_matting.protocol import GUIDED_FILTER
 
         def run(image, guide):
             return np.stack([
-                fast_guided_filter(i, g[..., 0], GF_RADIUS, GF_EPS, GF_SUBSAMPLE)[..., None]
+                fast_guided_filter(i, g[..., 0], **GUIDED_FILTER)[..., None]
                 for i, g in zip(image, guide, strict=True)
             ])
 

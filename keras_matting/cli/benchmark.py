@@ -2,7 +2,7 @@
 
     keras-matting benchmark --model igf|alphagan|PATH [--random-weights] [--size 512]
         [--batch 1] [--threads 2] [--runs 10] [--warmup 2] [--val-dir DIR]
-        [--skip xla,onnx,...] [--calibration-count 16]
+        [--skip xla,onnx,...] [--calibration-count 16] [--profile]
 
 Rows: Keras tf.function, XLA, TFLite fp32 / fp16 / dynamic-range / int8 and fp32 with one
 packed 4-channel input (XNNPACK, ``num_threads=T``, fixed-size models), onnxruntime (``intra_op_num_threads=T``), and the
@@ -10,7 +10,9 @@ classical method a user would pick instead on the same input (IGF: fast guided f
 AlphaGAN: closed-form matting, pymatting). Each row runs in a fresh subprocess (peak RSS
 is that process's). The input is a procedural composite (:mod:`keras_matting.export.
 calibration`). With ``--val-dir`` each TFLite variant is scored (SAD) on that folder.
-Prints a markdown table on stdout; progress on stderr. Not a test: run it on an idle CPU.
+Prints a markdown table on stdout; progress on stderr. With ``--profile``, per-op time
+breakdowns of the fixed-size TFLite models follow (:mod:`keras_matting.benchmark.
+tflite_profile`). Not a test: run it on an idle CPU.
 """
 
 import argparse
@@ -47,6 +49,9 @@ def build_parser():
                         help=f"comma-separated rows to skip: {','.join(SKIPPABLE)}")
     parser.add_argument("--calibration-count", type=int, default=16, metavar="N",
                         help="int8 calibration images (16)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print a per-op time breakdown of the fixed-size TFLite "
+                             "models (fp32 and int8, packed input) on LiteRT/XNNPACK")
     return parser
 
 
@@ -83,6 +88,21 @@ def main(argv=None):
                              calibration_count=args.calibration_count)
     result = run_benchmark(generator, config, note=note)
     print(format_table(result))
+    if args.profile:
+        from keras_matting.benchmark.tflite_profile import format_profile, profile_tflite
+        from keras_matting.export.tflite import convert_to_tflite
+
+        for quantize, label in (("none", "fp32"), ("int8", "int8")):
+            print(f"profiling TFLite {label} ...", file=sys.stderr, flush=True)
+            model = convert_to_tflite(generator, size=size, batch=args.batch, packed=True,
+                                      quantize=quantize,
+                                      calibration_count=args.calibration_count)
+            profile = profile_tflite(model, num_threads=args.threads, runs=args.runs,
+                                     warmup=args.warmup)
+            print()
+            print(format_profile(
+                profile, f"TFLite {label}, packed input, {size[0]}x{size[1]}, "
+                         f"{args.threads} threads"))
     return 0
 
 

@@ -118,7 +118,8 @@ def build_parser():
     bench.add_argument("--dataset", metavar="DIR", help="evaluation folder")
     bench.add_argument(
         "--model", metavar="NAME|PATH",
-        help="alphagan, igf, a .keras generator, or 'none' to run only the baselines",
+        help="igf, a .keras generator (e.g. an AlphaGAN you trained), or 'none' to run only "
+        "the baselines",
     )
     bench.add_argument(
         "--protocol", metavar="trimap:NAME|mask|portraits",
@@ -179,13 +180,11 @@ def _matched_files(pred_dir, gt_dir, trimap_dir=None):
 
     ``trimap`` is None for every file when ``trimap_dir`` is None.
     """
-    from keras_matting.io import list_images
+    from keras_matting.protocol import images_by_stem
 
-    gts = list_images(gt_dir, "ground-truth")
-    preds = list_images(pred_dir, "prediction")
-    trimaps = list_images(trimap_dir, "trimap") if trimap_dir is not None else None
-    if not gts:
-        raise MattingInputError(f"ground-truth folder '{gt_dir}' has no image file")
+    gts = images_by_stem(gt_dir, "ground-truth")
+    preds = images_by_stem(pred_dir, "prediction")
+    trimaps = images_by_stem(trimap_dir, "trimap") if trimap_dir is not None else None
     checks = [(pred_dir, preds, "prediction")]
     if trimaps is not None:
         checks.append((trimap_dir, trimaps, "trimap"))

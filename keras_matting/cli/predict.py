@@ -1,6 +1,6 @@
 """``keras-matting predict``: alpha mattes, cutouts and composites for an image or a folder.
 
-    keras-matting predict --model alphagan|igf|closed-form|knn|guided-filter|PATH
+    keras-matting predict --model igf|closed-form|knn|guided-filter|PATH
         --image FILE|DIR (--trimap FILE|DIR | --mask FILE|DIR|auto) --out DIR
         [--cutout] [--background FILE|#RRGGBB] [--max-side N] [--trimap-from-mask PX]
         [--bits 8|16]
@@ -35,7 +35,7 @@ import warnings
 
 from keras_matting.errors import MattingInputError
 
-MODELS = ("alphagan", "igf", "closed-form", "knn", "guided-filter")
+MODELS = ("igf", "closed-form", "knn", "guided-filter")
 EXIT_SOME_FAILED = 1
 DEBUG_ENV = "KERAS_MATTING_DEBUG"
 PROGRESS_DELAY_S = 3.0  # the tile progress bar shows only for runs longer than this
@@ -46,9 +46,10 @@ def build_parser():
         prog="keras-matting predict",
         description="Compute alpha mattes (and cutouts, composites) for an image or a folder.",
         epilog=(
-            "Models: alphagan (needs a trimap), igf (needs a mask), closed-form and knn "
+            "Models: igf (needs a mask), closed-form and knn "
             '(trimap; pip install "keras-matting[baselines]"), guided-filter (mask; fast '
-            "guided filter r=64, eps=1e-5, s=4), or a path to a .keras generator. Trimap "
+            "guided filter r=64, eps=1e-5, s=4), or a path to a .keras generator (an "
+            "AlphaGAN you trained with keras-matting train alphagan needs a trimap). Trimap "
             "values < 85 are background, > 170 foreground, the rest unknown; known pixels "
             "are kept exactly. Folders are matched by file stem. Example: keras-matting "
             "predict --model igf --image photos/ --mask auto --out mattes/ --cutout"
@@ -98,11 +99,11 @@ def _one_line(text):
 
 def _resolve_model(name):
     """``(model, condition)``: a classical name or a loaded generator, and what guides it."""
-    from keras_matting.models.registry import CLASSICAL_MODELS, condition_of, load
+    from keras_matting.models.registry import CLASSICAL_MODELS, condition_of, load_inference
 
     if name in CLASSICAL_MODELS:
         return name, CLASSICAL_MODELS[name]
-    model = load(name)
+    model = load_inference(name)
     return model, condition_of(model)
 
 
@@ -144,7 +145,7 @@ def _background(value):
 
 def _jobs(args):
     """List of ``(stem, image path, guide path | "auto" | None, error | None)``."""
-    from keras_matting.io import list_images
+    from keras_matting.protocol import images_by_stem
 
     guide = args.trimap if args.trimap is not None else args.mask
     what = "trimap" if args.trimap is not None else "mask"
@@ -153,18 +154,14 @@ def _jobs(args):
     if guide != "auto" and not os.path.exists(guide):
         raise MattingInputError(f"{what} '{guide}' does not exist: check the path")
     if os.path.isdir(args.image):
-        images = list_images(args.image, "image")
-        if not images:
-            raise MattingInputError(
-                f"image folder '{args.image}' has no image file (.png, .jpg, .tif, .webp, .bmp)"
-            )
+        images = images_by_stem(args.image, "image")
         if guide != "auto" and not os.path.isdir(guide):
             raise MattingInputError(
                 f"--{what} must be a folder (or 'auto') when --image is a folder, got '{guide}'"
             )
     else:
         images = {os.path.splitext(os.path.basename(args.image))[0]: args.image}
-    guides = list_images(guide, what) if guide != "auto" and os.path.isdir(guide) else None
+    guides = images_by_stem(guide, what) if guide != "auto" and os.path.isdir(guide) else None
     jobs = []
     for stem, path in images.items():
         if guides is None:
@@ -181,7 +178,7 @@ def _check_out(out):
     """Refuse an ``--out`` that is a file, looks like one, or cannot be written (nothing made)."""
     import tempfile
 
-    from keras_matting.io import IMAGE_EXTENSIONS
+    from keras_matting.protocol import IMAGE_EXTENSIONS
 
     hint = "outputs are written inside it as <stem>.png"
     if not out:
@@ -309,7 +306,7 @@ def _process(args, model, image_path, guide_path, background, paths, inputs, pro
         if "cutout" in paths:
             results["cutout"] = fg
         if "composite" in paths:
-            results["composite"] = composite(fg, alpha, background)
+            results["composite"] = composite(alpha, fg, background)
     for kind, path in paths.items():
         if kind == "alpha":
             write_alpha(path, alpha, bits=args.bits)

@@ -7,7 +7,7 @@ are an error. ``--smoke`` runs a few steps of tiny models on tiny generated data
 import sys
 
 from keras_matting.training.recipe_config import build_parser as build_recipe_parser
-from keras_matting.training.recipe_config import config_from_args
+from keras_matting.training.recipe_config import check_data_flags, config_from_args
 
 
 def _recipes():
@@ -33,6 +33,7 @@ def build_parser(recipe_name=None):
         recipe.config_cls, prog=f"keras-matting train {recipe_name}",
         description=(recipe.config_cls.__doc__ or "").strip().splitlines()[0],
     )
+    from keras_matting.data.layouts import LAYOUTS
     from keras_matting.training.runner import STRATEGIES
 
     for action in parser._actions:
@@ -40,6 +41,8 @@ def build_parser(recipe_name=None):
             action.help = f"{FLAG_HELP[action.dest]} ({action.help})"
         if action.dest == "strategy":
             action.choices = STRATEGIES
+        if action.dest == "dataset_layout":
+            action.choices = LAYOUTS
     return parser
 
 
@@ -50,6 +53,17 @@ FLAG_HELP = {
         "--batch-size is the GLOBAL batch, split over all replicas (see docs/scaling.md)"
     ),
     "batch_size": "global batch: summed over all replicas of --strategy",
+    "dataset_dir": (
+        "a downloaded matting dataset (Adobe/Composition-1k training set, Distinctions-646, "
+        "AM-2k, P3M-10k, PPM-100, a folder of RGBA PNGs, or fg/ + alpha/), prepared once "
+        "in --output-dir/dataset; instead of --fg-dir/--alpha-dir (see docs/training_on_gpu.md)"
+    ),
+    "dataset_layout": "the layout of --dataset-dir; auto detects it",
+    "bg_dir": "REQUIRED (except with --smoke): background photos composited behind the fg",
+    "val_dir": (
+        "REQUIRED (except with --smoke): evaluation folder (image/, alpha/, mask/ or "
+        "trimap/NAME/) validated every epoch, or 'none' to train without validation"
+    ),
 }
 
 
@@ -69,12 +83,14 @@ def parse_args(args):
 
 def main(argv=None):
     from keras_matting.cli.main import run_guarded
+    from keras_matting.data.layouts import apply_dataset_layout
     from keras_matting.training.runner import run_recipe
 
     def train():
         # inside run_guarded: a bad value (--steps -5) is one line on stderr, exit 2
         recipe, config = parse_args(sys.argv[1:] if argv is None else argv)
-        run_recipe(recipe, config)
+        config = check_data_flags(config, recipe.name)
+        run_recipe(recipe, apply_dataset_layout(config))
         return 0
 
     return run_guarded(train)

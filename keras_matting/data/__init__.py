@@ -12,9 +12,9 @@ _EXPORTS = {
     "list_eval_samples": "keras_matting.data.eval_dataset",
     "generate_sample": "keras_matting.data.synthetic",
     "write_dataset": "keras_matting.data.synthetic",
-    "trimap_from_alpha_np": "keras_matting.data.morphology",
-    "weak_mask_np": "keras_matting.data.morphology",
-    "scoring_trimap_np": "keras_matting.data.morphology",
+    "trimap_from_alpha_np": "keras_matting.protocol",
+    "weak_mask_np": "keras_matting.protocol",
+    "scoring_trimap_np": "keras_matting.protocol",
 }
 
 __all__ = sorted(_EXPORTS)

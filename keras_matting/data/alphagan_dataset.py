@@ -26,11 +26,11 @@ import math
 import tensorflow as tf
 
 from keras_matting.data import tf_utils
-from keras_matting.data.morphology import chessboard_distances_np
+from keras_matting.protocol import TRIMAP_KERNEL_SIZES, chessboard_distances_np, composite
 
 ALPHAGAN_CROP_SIZE = 320
 ALPHAGAN_CROP_SIDES = (320, 720)
-ALPHAGAN_KERNEL_SIZES = (2, 20)
+ALPHAGAN_KERNEL_SIZES = TRIMAP_KERNEL_SIZES
 ALPHAGAN_ROTATION_STDDEV = 5.0  # degrees
 
 
@@ -122,7 +122,7 @@ def _augment(index, fg, alpha, dist, bg, seed, crop_size, crop_sides, kernel_siz
     out = {
         key: tf.cond(flip, lambda v=v: tf.reverse(v, [1]), lambda v=v: v) for key, v in out.items()
     }
-    out["image"] = tf_utils.composite(out["alpha"], out["fg"], out["bg"])
+    out["image"] = composite(out["alpha"], out["fg"], out["bg"])
     for key, v in out.items():
         v.set_shape([crop_size, crop_size, 1 if key in ("alpha", "trimap") else 3])
     return {key: out[key] for key in ("image", "trimap", "alpha", "fg", "bg")}

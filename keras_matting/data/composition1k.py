@@ -36,6 +36,7 @@ import os
 import numpy as np
 
 from keras_matting.errors import MattingInputError
+from keras_matting.protocol import composite
 
 __all__ = [
     "BACKGROUNDS_PER_FOREGROUND",
@@ -124,7 +125,7 @@ def composite_image(fg, alpha, bg):
         fg: uint8 ``(h, w, 3)``; alpha: uint8 ``(h, w)``; bg: uint8 ``(h, w, 3)`` (fitted).
     """
     a = (np.asarray(alpha, np.float64) / 255.0)[..., None]
-    out = a * np.asarray(fg, np.float64) + (1.0 - a) * np.asarray(bg, np.float64)
+    out = composite(a, np.asarray(fg, np.float64), np.asarray(bg, np.float64))
     return np.floor(out).astype(np.uint8)
 
 
@@ -138,9 +139,9 @@ def _find(dirs, name, what):
 
 
 def _find_stem(folder, stems):
-    from keras_matting.io import list_images
+    from keras_matting.protocol import images_by_stem
 
-    found = list_images(folder, "trimap")
+    found = images_by_stem(folder, "trimap")
     for stem in stems:
         if stem in found:
             return found[stem]

@@ -9,15 +9,13 @@ import os
 import tensorflow as tf
 
 from keras_matting.data import tf_utils
-from keras_matting.data.folders import TF_IMAGE_EXTENSIONS, list_images, pair_by_name
+from keras_matting.data.folders import pair_by_name
 from keras_matting.errors import MattingInputError
+from keras_matting.protocol import TF_IMAGE_EXTENSIONS, images_by_stem
 
 
 def _match(names, folder, what):
-    paths = {
-        os.path.splitext(os.path.basename(p))[0]: p
-        for p in list_images(folder, what=what, extensions=TF_IMAGE_EXTENSIONS)
-    }
+    paths = images_by_stem(folder, what=what, extensions=TF_IMAGE_EXTENSIONS)
     missing = [n for n in names if n not in paths]
     if missing:
         raise MattingInputError(

@@ -3,36 +3,9 @@
 import os
 
 from keras_matting.errors import MattingInputError
+from keras_matting.protocol import IMAGE_EXTENSIONS, TF_IMAGE_EXTENSIONS, list_images
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-# Formats tf.io.decode_image reads (the tf.data pipelines decode in TensorFlow).
-TF_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-
-
-def _check_dir(folder, what):
-    folder = os.fspath(folder)
-    if not os.path.isdir(folder):
-        raise MattingInputError(f"{folder}: {what} folder not found; pass an existing directory")
-    return folder
-
-
-def list_images(folder, recursive=False, what="image", extensions=IMAGE_EXTENSIONS):
-    """Sorted image paths in ``folder`` (recursively if asked); error if there are none."""
-    folder = _check_dir(folder, what)
-    paths = []
-    if recursive:
-        for root, dirs, files in os.walk(folder):
-            dirs.sort()
-            paths.extend(os.path.join(root, f) for f in files)
-    else:
-        paths = [os.path.join(folder, f) for f in os.listdir(folder)]
-    paths = sorted(p for p in paths if p.lower().endswith(extensions) and os.path.isfile(p))
-    if not paths:
-        exts = "/".join(e.lstrip(".") for e in extensions[:4])
-        raise MattingInputError(
-            f"{folder}: no {what} images ({exts}) found; put {what} images in this folder"
-        )
-    return paths
+__all__ = ["IMAGE_EXTENSIONS", "TF_IMAGE_EXTENSIONS", "list_images", "pair_by_name"]
 
 
 def _stem(path):

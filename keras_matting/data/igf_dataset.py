@@ -11,7 +11,7 @@ Choices where the paper is silent:
 - The mask is made at the shorter-side-600 working resolution, where the kernel sizes
   apply (OpenCV's ``dilate`` and ``erode``, anchor ``k // 2``, in either order with
   equal probability, as the shared ``alphamatting_val/mask`` protocol: see
-  :func:`~keras_matting.data.morphology.weak_mask_np`). "Keeps" counts ``|mask AND (alpha > 0.5)|``.
+  :func:`~keras_matting.protocol.weak_mask_np`). "Keeps" counts ``|mask AND (alpha > 0.5)|``.
 - The crop side is uniform in ``[crop_size, 600]`` px of the working resolution (the
   evaluation crop, 600, resized to 512, is the largest), anywhere in the image.
 - Hue: the paper changes the hue of the composite image. A hue rotation does not commute
@@ -28,7 +28,10 @@ import numpy as np
 import tensorflow as tf
 
 from keras_matting.data import tf_utils
-from keras_matting.data.morphology import (
+from keras_matting.protocol import (
+    SCORING_KERNEL,
+    WEAK_MASK_KERNEL_SIZES,
+    composite,
     mask_keeps_foreground,
     scoring_trimap_np,
     segmenter_mask_np,
@@ -37,8 +40,8 @@ from keras_matting.data.morphology import (
 
 IGF_CROP_SIZE = 512
 IGF_SHORT_SIDE = 600
-IGF_MASK_KERNEL_SIZES = (5, 30)
-IGF_SCORING_KERNEL_SIZE = 20
+IGF_MASK_KERNEL_SIZES = WEAK_MASK_KERNEL_SIZES
+IGF_SCORING_KERNEL_SIZE = SCORING_KERNEL
 IGF_HUE_DELTA = 0.1  # fraction of the hue circle (+-36 degrees)
 # Section 4.1: "a flipping and 11 different rotation angles"; the angles are not given:
 # ours are evenly spaced over +-30 degrees (0 included).
@@ -106,7 +109,7 @@ def _photo_realism(rnd, out, realism):
         small = tf.maximum(tf.cast(tf.cast(size, tf.float32) / factor, tf.int32), 1)
         blurred = tf.image.resize(tf.image.resize(bg, small, method="area"), size, "bilinear")
         bg = tf.where(rnd.uniform() < realism["defocus"], blurred, bg)
-    image = tf_utils.composite(alpha, fg, bg)
+    image = composite(alpha, fg, bg)
     if realism["noise"]:
         sigma = rnd.uniform(*realism["noise_sigma"])
         noise = tf.random.stateless_normal(tf.shape(image), rnd._key()) * sigma
@@ -328,7 +331,7 @@ def build_igf_dataset(
         if realism:
             out = _photo_realism(tf_utils.KeyedRandom(seed, index, stream=2), out, realism)
         else:
-            out["image"] = tf_utils.composite(out["alpha"], out["fg"], out["bg"])
+            out["image"] = composite(out["alpha"], out["fg"], out["bg"])
         out = {k: out[k] for k in ("image", "mask", "alpha", "fg", "bg")}
         return _finish_sample(out, crop_size)
 
@@ -363,7 +366,7 @@ def _eval_sample(index, pair, seed, crop_size, short_side, kernel_sizes, scoring
     }
     bg = _background_window(rnd, bg, hw, y0, x0, side, crop_size, centred=True) / 255.0
     out["bg"] = tf.clip_by_value(bg, 0.0, 1.0)
-    out["image"] = tf_utils.composite(out["alpha"], out["fg"], out["bg"])
+    out["image"] = composite(out["alpha"], out["fg"], out["bg"])
     out = {k: out[k] for k in ("image", "mask", "trimap", "alpha", "fg", "bg")}
     return _finish_sample(out, crop_size)
 

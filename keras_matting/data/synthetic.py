@@ -22,9 +22,9 @@ import time
 import cv2
 import numpy as np
 
-from keras_matting.data.folders import list_images
 from keras_matting.errors import MattingInputError
 from keras_matting.io import atomic_write
+from keras_matting.protocol import list_images
 
 KINDS = ("hair", "fur", "solid", "transparent", "net", "blur", "portrait")
 # Portraits and opaque busy interiors dominate what users matte (and where a weak-mask

@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from keras_matting.data.folders import TF_IMAGE_EXTENSIONS, list_images, pair_by_name
+from keras_matting.data.folders import pair_by_name
 from keras_matting.errors import MattingInputError
+from keras_matting.protocol import TF_IMAGE_EXTENSIONS, list_images
 
 DEFAULT_CACHE_BYTES = 2 << 30  # decoded data kept in memory when below this (per stream)
 
@@ -116,11 +117,6 @@ def background_stream(bg_paths, seed, cache):
         ds = ds.cache()
     ds = ds.shuffle(len(bg_paths), seed=seed, reshuffle_each_iteration=True)
     return ds.repeat()
-
-
-def composite(alpha, fg, bg):
-    """I = alpha * F + (1 - alpha) * B."""
-    return alpha * fg + (1.0 - alpha) * bg
 
 
 def finish(ds, batch_size, repeat):

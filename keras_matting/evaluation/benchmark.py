@@ -10,7 +10,7 @@ The dataset has the evaluation layout of ``../shared/data/alphamatting_val``: ``
   methods get ``mask/``; trimap methods get the trimap derived from the mask (unknown =
   dilate(mask, 20x20) - erode(mask, 20x20)). Scored on ``trimap/Weak`` when the dataset
   has it, else on that same derived trimap (identical on alphamatting_val, see
-  :mod:`keras_matting.data.morphology`).
+  :mod:`keras_matting.protocol`).
 - ``portraits``: person photos with ``image/`` and ``alpha/`` only, the layout of
   ``../shared/data/portraits_val``. Mask methods get the automatic person mask
   (:func:`keras_matting.inference.person_mask.person_mask`, what ``--mask auto`` uses),
@@ -41,6 +41,7 @@ import numpy as np
 
 from keras_matting.errors import MattingInputError
 from keras_matting.metrics import whole_image
+from keras_matting.protocol import SCORING_KERNEL
 
 __all__ = [
     "BASELINES",
@@ -63,7 +64,7 @@ __all__ = [
 BASELINES = ("closed-form", "knn", "guided-filter", "mask")
 MASK_BASELINE = "mask"  # the binary mask itself as the alpha
 PROTOCOLS = ("trimap:NAME", "mask", "portraits")
-MASK_KERNEL = 20  # IGF paper, sec. 4.1: unknown = dilate(mask, 20) - erode(mask, 20)
+MASK_KERNEL = SCORING_KERNEL
 WEAK_TRIMAP = "Weak"
 METRICS = ("sad", "mse", "grad", "conn")
 SCORE_KEYS = whole_image.SCORE_KEYS  # what users see: whole image, no clamping
@@ -157,9 +158,9 @@ def resolve_methods(model, baselines, protocol=None):
 
 
 def _folder_files(folder, what, names):
-    from keras_matting.io import list_images
+    from keras_matting.protocol import images_by_stem
 
-    found = list_images(folder, what)
+    found = images_by_stem(folder, what)
     missing = [n for n in names if n not in found]
     if missing:
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
@@ -183,7 +184,7 @@ def list_samples(root, protocol, trimap_name=None, limit=None):
     Raises:
         MattingInputError: a missing folder or file.
     """
-    from keras_matting.io import list_images
+    from keras_matting.protocol import images_by_stem
 
     root = os.fspath(root)
     if not os.path.isdir(root):
@@ -191,9 +192,7 @@ def list_samples(root, protocol, trimap_name=None, limit=None):
             f"dataset folder '{root}' does not exist: pass a folder with image/, alpha/, "
             "trimap/<NAME>/ and/or mask/ (portraits: image/ and alpha/)"
         )
-    images = list_images(os.path.join(root, "image"), "image")
-    if not images:
-        raise MattingInputError(f"image folder '{os.path.join(root, 'image')}' has no image file")
+    images = images_by_stem(os.path.join(root, "image"), "image")
     names = sorted(images)
     if limit is not None:
         names = names[: int(limit)]
@@ -264,10 +263,9 @@ def input_description(method, protocol, trimap_name, source="mask/"):
 
 
 def _derived_trimap(mask):
-    from keras_matting.data.morphology import scoring_trimap_np
+    from keras_matting.protocol import scoring_trimap_np, trimap_to_uint8
 
-    unit = scoring_trimap_np(mask, MASK_KERNEL)
-    return np.where(unit == 0.5, 128, np.where(unit == 1.0, 255, 0)).astype(np.uint8)
+    return trimap_to_uint8(scoring_trimap_np(mask, MASK_KERNEL))
 
 
 def _auto_mask(image, image_path):

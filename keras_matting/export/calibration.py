@@ -12,8 +12,6 @@ import numpy as np
 
 __all__ = ["calibration_sample", "representative_dataset"]
 
-IGF_MASK_KERNEL_SIZES = (5, 30)  # keras_matting.data.igf_dataset.IGF_MASK_KERNEL_SIZES
-ALPHAGAN_KERNEL_SIZES = (2, 20)  # keras_matting.data.alphagan_dataset.ALPHAGAN_KERNEL_SIZES
 
 
 def calibration_sample(rng, condition, size):
@@ -24,21 +22,24 @@ def calibration_sample(rng, condition, size):
         condition: ``"mask"`` (IGF) or ``"trimap"`` (AlphaGAN).
         size: ``(height, width)``, each at least 32.
     """
-    from keras_matting.data.morphology import (
+    from keras_matting.data.synthetic import _procedural_texture, generate_sample
+    from keras_matting.protocol import (
+        TRIMAP_KERNEL_SIZES,
+        WEAK_MASK_KERNEL_SIZES,
+        composite,
         mask_keeps_foreground,
         trimap_from_alpha_np,
         weak_mask_np,
     )
-    from keras_matting.data.synthetic import _procedural_texture, generate_sample
 
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     height, width = int(size[0]), int(size[1])
     fg, alpha8 = generate_sample(rng, (height, width))
     background = _procedural_texture(rng, height, width)
     alpha = alpha8.astype(np.float32)[..., None] / 255.0
-    image = alpha * (fg.astype(np.float32) / 255.0) + (1.0 - alpha) * background
+    image = composite(alpha, fg.astype(np.float32) / 255.0, background)
     if condition == "mask":
-        lo, hi = IGF_MASK_KERNEL_SIZES
+        lo, hi = WEAK_MASK_KERNEL_SIZES
         for _ in range(8):
             k_dilate, k_erode = rng.integers(lo, hi + 1, size=2)
             guide = weak_mask_np(alpha8, int(k_dilate), int(k_erode))
@@ -46,7 +47,7 @@ def calibration_sample(rng, condition, size):
                 break
         guide = guide.astype(np.float32)
     elif condition == "trimap":
-        k = int(rng.integers(ALPHAGAN_KERNEL_SIZES[0], ALPHAGAN_KERNEL_SIZES[1] + 1))
+        k = int(rng.integers(TRIMAP_KERNEL_SIZES[0], TRIMAP_KERNEL_SIZES[1] + 1))
         guide = trimap_from_alpha_np(alpha8, 2 * (k // 2) + 1)
     else:
         raise ValueError(f"condition must be 'mask' or 'trimap', got {condition!r}")

@@ -31,12 +31,12 @@ def load_generator(name_or_path, random_weights=False, seed=0):
         note = (f"note: {name_or_path} with RANDOM weights (default configuration, seed {seed}); "
                 "timings are valid, alphas and SAD are not")
         return generator, note
-    from keras_matting.models.registry import SHIPPED_MODELS, load
+    from keras_matting.models.registry import load
 
     try:
         return load(name_or_path), None
     except MattingInputError as exc:
-        if name_or_path in SHIPPED_MODELS:
+        if name_or_path in GENERATOR_NAMES:
             raise MattingInputError(f"{exc}, or add --random-weights") from None
         raise
 

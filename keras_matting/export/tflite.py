@@ -44,6 +44,7 @@ def convert_to_tflite(
     calibration_size=None,
     seed=0,
     packed=False,
+    output="alpha",
 ):
     """Convert ``generator`` to a TFLite flatbuffer (bytes), TFLite builtin ops only.
 
@@ -59,6 +60,12 @@ def convert_to_tflite(
         packed: one 4-channel input ``image_trimap`` / ``image_mask`` = concat(image,
             guide) instead of two inputs: no full-resolution concatenation in the graph
             (the fastest for phones, whose app fills one buffer anyway).
+        output: ``"alpha"`` (default) or ``"coefficients"`` (IGF only): the guided-filter
+            coefficients ``[A, B]`` at 1/4 resolution of one packed input
+            ``image_mask`` ``(1, H, W, 4)``, H and W multiples of ``size_multiple`` (no
+            padding in the graph); the caller applies ``alpha = up(A) . I + up(B)`` at full
+            resolution, as :func:`keras_matting.inference.high_resolution.
+            predict_mask_reduced` does (what ``keras-matting predict`` runs).
 
     Returns:
         The ``.tflite`` model as bytes.
@@ -80,10 +87,27 @@ def convert_to_tflite(
         raise MattingInputError(
             f"unknown quantisation {quantize!r}: use one of {', '.join(QUANTIZATIONS)}"
         )
+    if output not in ("alpha", "coefficients"):
+        raise MattingInputError(f"unknown output {output!r}: use alpha or coefficients")
     if size is not None and batch is None:
         batch = 1
     specs = serving_specs(generator, size=size, batch=batch, packed=packed)
-    if packed:
+    if output == "coefficients":
+        import keras
+
+        from keras_matting.layers.guided_linear_transform import GuidedLinearTransform
+
+        layer = next((layer for layer in generator.layers if layer.name == "alpha"), None)
+        if not isinstance(layer, GuidedLinearTransform):
+            raise MattingInputError(
+                f"{type(generator).__name__} has no coefficient output (an IGF has): "
+                "export output='alpha'")
+        sub = keras.Model(generator.inputs[0], layer.input[1])
+        specs = [tf.TensorSpec((batch or 1, *(size or (None, None)), 4), tf.float32,
+                               name="image_mask")]
+        fn = tf.function(lambda x: {"coefficients": sub(x, training=False)},
+                         input_signature=specs)
+    elif packed:
         fn = tf.function(lambda x: {"alpha": packed_alpha(generator, x, robust=False)},
                          input_signature=specs)
     else:
@@ -96,7 +120,7 @@ def convert_to_tflite(
     frozen = convert_variables_to_constants_v2(fn.get_concrete_function())
     # Freezing flattens the outputs (``output_0``); re-wrap to name the output ``alpha``
     # in the model's signature.
-    named = tf.function(lambda *args: {"alpha": frozen(*args)[0]},
+    named = tf.function(lambda *args: {output: frozen(*args)[0]},
                         input_signature=specs).get_concrete_function()
     converter = tf.lite.TFLiteConverter.from_concrete_functions([named], generator)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -111,6 +135,24 @@ def convert_to_tflite(
             seed=seed, packed=packed,
         )
     try:
+        float_nodes = _float_only_nodes(generator, named) if quantize == "int8" else []
+        if float_nodes:
+            # Selective quantisation: the generator's ``float32_layers`` stay float32.
+            # The IGF's guided-filter arithmetic has no int8 representation: variances
+            # ~1e-3, 3x3 determinants down to eps^3 = 1e-15 (fully int8, the prior
+            # divided by a determinant quantised to the zero point, which TFLite's DIV
+            # refuses), and coefficients A of tens multiplied by the image (int8 A:
+            # mean alpha error 0.03-0.06 on portraits, measured on the shipped IGF).
+            # Splits and stacks are quantisation-transparent: the quantiser makes them int8 with
+            # their input even inside denylisted layers (measured: the prior's A and B
+            # split in int8, mean alpha error 0.05), so they are denylisted by type; the
+            # networks have none.
+            options = tf.lite.experimental.QuantizationDebugOptions(
+                denylisted_nodes=float_nodes, denylisted_ops=["SPLIT", "SPLIT_V", "UNPACK", "PACK"])
+            debugger = tf.lite.experimental.QuantizationDebugger(
+                converter=converter, debug_dataset=converter.representative_dataset,
+                debug_options=options)
+            return debugger.get_nondebug_quantized_model()
         return converter.convert()
     except Exception as exc:  # tf.lite ConverterError and friends
         needs = sorted(set(re.findall(r"'tf\.(\w+)' op is neither", str(exc))))
@@ -120,6 +162,29 @@ def convert_to_tflite(
             f"cannot convert {type(generator).__name__} to TFLite with builtin ops only: "
             f"{reason}; export a fixed --size or use --format onnx / saved_model"
         ) from None
+
+
+def _float_only_nodes(generator, concrete_function):
+    """Output tensor names, in the float TFLite model of ``concrete_function``, of the ops
+    of ``generator``'s layers named in its ``float32_layers`` (the converter names them
+    ``<model>/<layer>_<k>/<op>``)."""
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    present = {layer.name for layer in generator.layers}
+    layers = [name for name in getattr(generator, "float32_layers", ()) if name in present]
+    if not layers:
+        return []
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete_function], generator)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    interpreter = Interpreter(model_content=converter.convert())
+    names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
+    pattern = re.compile("/(" + "|".join(re.escape(n) for n in layers) + r")(_\d+)?/")
+    outputs = {detail["index"] for detail in interpreter.get_output_details()}
+    # the ops of those layers, and the op writing the model's output (the clip of alpha:
+    # int8 there would limit alpha to 256 levels)
+    return [names[op["outputs"][0]] for op in interpreter._get_ops_details()
+            if pattern.search(names[op["outputs"][0]]) or op["outputs"][0] in outputs]
 
 
 def export_tflite(generator, path, **kwargs):

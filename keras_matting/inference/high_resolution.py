@@ -141,21 +141,28 @@ def _coefficient_model(generator):
     The coefficients are the second input of the ``alpha`` layer (``phi_ab``, plus
     the guided filter's own with ``guided_filter_prior=True``).
     """
+    if hasattr(generator, "coefficients"):  # IGFTFLite: the coefficient network itself
+        return generator.coefficients
     model = getattr(generator, "_keras_matting_coefficients", None)
     if model is None:
         import keras
-        import tensorflow as tf
 
         try:
             coefficients = generator.get_layer("alpha").input[1]
         except (ValueError, IndexError, TypeError):
             return None
         sub = keras.Model(generator.inputs[0], coefficients)
+        if keras.backend.backend() != "tensorflow":
+            model = sub.predict_on_batch
+        else:
+            import tensorflow as tf
 
-        def run(x):
-            return sub(x, training=False)
+            def run(x):
+                return sub(x, training=False)
 
-        model = tf.function(run, input_signature=[tf.TensorSpec([1, None, None, 4], tf.float32)])
+            model = tf.function(
+                run, input_signature=[tf.TensorSpec([1, None, None, 4], tf.float32)]
+            )
         generator._keras_matting_coefficients = model
     return model
 
@@ -175,9 +182,7 @@ def predict_mask_reduced(generator, image, mask, inference_side=INFERENCE_SIDE):
     Returns:
         float32 ``(H, W)`` alpha in [0, 1].
     """
-    import tensorflow as tf
-
-    from keras_matting.inference.padding import pad_to_multiple
+    from keras_matting.inference.padding import pad_array_to_multiple
 
     height, width = mask.shape
     coefficients = _coefficient_model(generator)
@@ -194,9 +199,10 @@ def predict_mask_reduced(generator, image, mask, inference_side=INFERENCE_SIDE):
         alpha_low = generator.predict_alpha(image_low, mask_low)
         return np.clip(cv2.resize(alpha_low, (width, height), interpolation=cv2.INTER_LINEAR), 0, 1)
     x = np.concatenate([image_low, mask_low[..., None]], axis=-1)[None].astype(np.float32)
-    padded, _ = pad_to_multiple(tf.constant(x), generator.size_multiple)
+    padded, _ = pad_array_to_multiple(x, generator.size_multiple)
     pad_h, pad_w = int(padded.shape[1]), int(padded.shape[2])
-    coeffs = np.asarray(coefficients(padded))[0]  # (pad_h / 4, pad_w / 4, 4)
+    # float32 also for a generator trained under a mixed dtype policy (OpenCV: no bfloat16)
+    coeffs = np.asarray(coefficients(padded), dtype=np.float32)[0]  # (pad_h / 4, pad_w / 4, 4)
     ch, cw = coeffs.shape[:2]
     # full-res pixel (x + 0.5) sits at low-res (x + 0.5) * low_w / width, i.e. coefficient
     # (x + 0.5) * (low_w / width) * (cw / pad_w) - 0.5 (half-pixel centres at each step).

@@ -1,6 +1,6 @@
-"""Pad inputs to a network's stride and crop outputs back, inside TF graphs."""
+"""Pad inputs to a network's stride and crop outputs back: in TF graphs, or numpy arrays."""
 
-import tensorflow as tf
+import numpy as np
 
 
 def pad_to_multiple(x, multiple, mode="REFLECT"):
@@ -15,6 +15,8 @@ def pad_to_multiple(x, multiple, mode="REFLECT"):
         ``(padded, (height, width))`` where ``(height, width)`` is the original
         size, for :func:`crop_to_size`.
     """
+    import tensorflow as tf
+
     shape = tf.shape(x)
     height, width = shape[1], shape[2]
     pad_h = (multiple - height % multiple) % multiple
@@ -35,6 +37,8 @@ def pad_to_multiple(x, multiple, mode="REFLECT"):
 
 
 def _grow_symmetric(x, target_h, target_w):
+    import tensorflow as tf
+
     def cond(y):
         s = tf.shape(y)
         return tf.logical_or(s[1] < target_h, s[2] < target_w)
@@ -49,6 +53,26 @@ def _grow_symmetric(x, target_h, target_w):
     (y,) = tf.while_loop(cond, body, (x,),
                          shape_invariants=(tf.TensorShape([None, None, None, x.shape[-1]]),))
     return y
+
+
+def pad_array_to_multiple(x, multiple):
+    """:func:`pad_to_multiple` (reflect mode) of a numpy NHWC array, on the host.
+
+    Same values as the TensorFlow version: reflect padding at the bottom/right, or,
+    when a pad is not smaller than its side, symmetric padding repeated (the periodic
+    extension ``x0 .. x(n-1), x(n-1) .. x0, x0 ..``) in both directions. Any Keras backend
+    can then run the network on the padded array.
+
+    Returns:
+        ``(padded, (height, width))`` as :func:`pad_to_multiple`.
+    """
+    height, width = x.shape[1], x.shape[2]
+    pad_h = (multiple - height % multiple) % multiple
+    pad_w = (multiple - width % multiple) % multiple
+    paddings = [(0, 0), (0, pad_h), (0, pad_w), (0, 0)]
+    if pad_h >= height or pad_w >= width:
+        return np.pad(x, paddings, mode="symmetric"), (height, width)
+    return np.pad(x, paddings, mode="reflect"), (height, width)
 
 
 def crop_to_size(x, size):

@@ -1,7 +1,9 @@
 """Bilinear upsampling by an integer factor that works with run-time image sizes."""
 
 import keras
-import tensorflow as tf
+from keras import ops
+
+from keras_matting.layers._resize import resize_bilinear
 
 
 @keras.saving.register_keras_serializable(package="keras_matting")
@@ -10,9 +12,11 @@ class BilinearUpSampling2D(keras.layers.Layer):
 
     Measured: ``keras.layers.UpSampling2D(interpolation="bilinear")`` (Keras 3.15) fails
     inside a ``tf.function`` whose input height/width are unknown (``keras.ops.image.resize``
-    compares the symbolic size with 0 in Python). This layer calls ``tf.image.resize``
-    (half-pixel centres, no antialiasing, as Keras does) with the size computed in the
-    graph: RESIZE_BILINEAR in TFLite, ``Resize`` in ONNX, XLA-compatible.
+    compares the symbolic size with 0 in Python). This layer resizes with the size computed
+    in the graph (half-pixel centres, no antialiasing, as Keras does; see
+    :func:`keras_matting.layers._resize.resize_bilinear`): ``keras.ops.image.resize`` on
+    every backend for static sizes, ``tf.image.resize`` for TensorFlow's dynamic ones
+    (RESIZE_BILINEAR in TFLite, ``Resize`` in ONNX, XLA-compatible).
 
     Args:
         size: int, upsampling factor for height and width.
@@ -30,11 +34,8 @@ class BilinearUpSampling2D(keras.layers.Layer):
     def call(self, inputs):
         if self.size == 1:
             return inputs
-        shape = tf.shape(inputs)
-        resized = tf.image.resize(
-            inputs, tf.stack([shape[1] * self.size, shape[2] * self.size]), method="bilinear"
-        )
-        return tf.cast(resized, inputs.dtype)
+        shape = ops.shape(inputs)
+        return resize_bilinear(inputs, (shape[1] * self.size, shape[2] * self.size))
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape

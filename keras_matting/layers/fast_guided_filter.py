@@ -1,9 +1,9 @@
 """FastGuidedFilter: differentiable fast guided filter (He & Sun 2015)."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
+from keras_matting.layers._resize import resize_bilinear
 from keras_matting.layers.guided_filter import apply_coefficients, guided_filter_coefficients
 
 
@@ -66,19 +66,15 @@ class FastGuidedFilter(keras.layers.Layer):
         guide, p = inputs
         shape = ops.shape(guide)
         height, width = shape[1], shape[2]
-        low = [
-            ops.maximum(ops.cast(ops.round(ops.cast(n, "float32") / self.subsample), "int32"), 1)
-            for n in (height, width)
-        ]
+        low = [self._low_size(n) for n in (height, width)]
         guide_low = area_downsample(guide, low)
         p_low = area_downsample(p, low)
         radius_low = max(1, round(self.radius / self.subsample))
         mean_a, mean_b = guided_filter_coefficients(guide_low, p_low, radius_low, self.epsilon)
         a_shape = ops.shape(mean_a)
         flat_a = ops.reshape(mean_a, (a_shape[0], a_shape[1], a_shape[2], -1))
-        # keras.ops.image.resize needs a static size; same half-pixel kernel.
-        flat_a = tf.image.resize(flat_a, (height, width), method="bilinear")
-        mean_b = tf.image.resize(mean_b, (height, width), method="bilinear")
+        flat_a = resize_bilinear(flat_a, (height, width))
+        mean_b = resize_bilinear(mean_b, (height, width))
         mean_a = ops.reshape(flat_a, (shape[0], height, width, a_shape[3], a_shape[4]))
         return apply_coefficients(
             guide,
@@ -87,6 +83,12 @@ class FastGuidedFilter(keras.layers.Layer):
             ops.mean(guide_low, axis=(1, 2), keepdims=True),
             ops.mean(p_low, axis=(1, 2), keepdims=True),
         )
+
+    def _low_size(self, n):
+        """``max(round(n / s), 1)``, round half to even; a Python int for a static ``n``."""
+        if isinstance(n, int):
+            return max(round(n / self.subsample), 1)
+        return ops.maximum(ops.cast(ops.round(ops.cast(n, "float32") / self.subsample), "int32"), 1)
 
     def compute_output_shape(self, input_shape):
         return input_shape[1]

@@ -41,9 +41,9 @@ class GuidedFilterCoefficients(keras.layers.Layer):
         self.epsilon = float(epsilon)
 
     def call(self, inputs):
-        guide, p = inputs[..., :-1], inputs[..., -1:]
+        guide, p = ops.split(inputs, [inputs.shape[-1] - 1], axis=-1)
         mean_a, mean_b = guided_filter_coefficients(guide, p, self.radius, self.epsilon)
-        coeff_a = mean_a[..., 0, :]  # one filtered channel
+        coeff_a = ops.squeeze(mean_a, axis=-2)  # one filtered channel
         # The coefficients are centred on the per-image means; uncentre B.
         guide_mean = ops.mean(guide, axis=(1, 2), keepdims=True)
         p_mean = ops.mean(p, axis=(1, 2), keepdims=True)

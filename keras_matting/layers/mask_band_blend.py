@@ -50,14 +50,19 @@ class MaskBandBlend(keras.layers.Layer):
 
     def call(self, inputs):
         coefficients, guide = inputs
-        mask = guide[..., -1:]
+        mask = ops.split(guide, [guide.shape[-1] - 1], axis=-1)[-1] if guide.shape[-1] > 1 else guide
         window = 2 * self.radius + 1
-        high = ops.max_pool(mask, window, strides=1, padding="same")
-        low = -ops.max_pool(-mask, window, strides=1, padding="same")
+        # Separable (a row window, then a column window): the same maximum over the
+        # square; a 13x13 MAX_POOL_2D took 2.5 ms at 128x128 in TFLite/XNNPACK, a
+        # 1x13 and a 13x1 one a tenth of that (`keras-matting benchmark --profile`).
+        high = ops.max_pool(ops.max_pool(mask, (1, window), strides=1, padding="same"),
+                            (window, 1), strides=1, padding="same")
+        low = -ops.max_pool(ops.max_pool(-mask, (1, window), strides=1, padding="same"),
+                            (window, 1), strides=1, padding="same")
         weight = high - low
         if self.ramp:
             weight = ops.average_pool(weight, 2 * self.ramp + 1, strides=1, padding="same")
-        coeff_a, coeff_b = coefficients[..., :-1], coefficients[..., -1:]
+        coeff_a, coeff_b = ops.split(coefficients, [coefficients.shape[-1] - 1], axis=-1)
         return ops.concatenate(
             [coeff_a * weight, coeff_b * weight + (1.0 - weight) * mask], axis=-1
         )

@@ -1,7 +1,7 @@
 """Max pooling that also returns where each maximum came from, built from TFLite builtins."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="keras_matting")
@@ -51,7 +51,7 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
 
     def call(self, inputs):
         k, s = self.pool_size, self.strides
-        shape = tf.shape(inputs)
+        shape = ops.shape(inputs)
         out_h = (shape[1] - k) // s + 1
         out_w = (shape[2] - k) // s + 1
         candidates = []
@@ -62,11 +62,15 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
                 ]
                 # Measured: x[..., None, :] converts to a Flex StridedSlice (new_axis_mask);
                 # expand_dims stays a builtin.
-                candidates.append(tf.expand_dims(window, 3))
-        stacked = tf.concat(candidates, axis=3)
-        pooled = tf.reduce_max(stacked, axis=3)
-        index = tf.argmax(stacked, axis=3, output_type=tf.int32)
-        mask = tf.one_hot(index, k * k, axis=3, dtype=inputs.dtype)
+                candidates.append(ops.expand_dims(window, 3))
+        stacked = ops.concatenate(candidates, axis=3)
+        pooled = ops.max(stacked, axis=3)
+        # argmax of the "is a maximum" indicator: the first maximum, as tf.argmax. Keras
+        # 3.15's ops.argmax of floats maps -0.0 below 0.0 (its flush-to-zero fix), which
+        # would break the tie rule on zeros.
+        is_max = ops.cast(ops.equal(stacked, ops.expand_dims(pooled, 3)), "int32")
+        index = ops.cast(ops.argmax(is_max, axis=3), "int32")
+        mask = ops.one_hot(index, k * k, axis=3, dtype=inputs.dtype)
         return pooled, mask
 
     def compute_output_shape(self, input_shape):

@@ -1,7 +1,7 @@
 """Unpooling with the one-hot argmax of MaxPoolingWithArgmax2D, built from TFLite builtins."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="keras_matting")
@@ -12,8 +12,8 @@ class MaxUnpooling2D(keras.layers.Layer):
     the ``pool_size ** 2`` window offsets ``(dy, dx)``, the value times that offset's
     one-hot mask is zero-insertion upsampled by ``strides`` and shifted by ``(dy, dx)``;
     the shifted maps are summed. Offsets are grouped by ``(dy % strides, dx % strides)``,
-    shifted by whole stride blocks with PAD and interleaved once with DEPTH_TO_SPACE
-    (builtins, XLA, ONNX). Windows overlap when ``strides < pool_size``: a pixel that is the
+    shifted by whole stride blocks with PAD and interleaved once, a depth-to-space by
+    PACK and RESHAPE (builtins, XLA, ONNX, every Keras backend). Windows overlap when ``strides < pool_size``: a pixel that is the
     maximum of several windows receives the sum of their values, as ``tf.scatter_nd`` gives.
 
     Call arguments:
@@ -55,13 +55,13 @@ class MaxUnpooling2D(keras.layers.Layer):
 
     def call(self, values, mask, reference=None):
         k, s, extra, c = self.pool_size, self.strides, self._extra_blocks, self.cropping
-        shares = tf.unstack(tf.expand_dims(values, 3) * mask, num=k * k, axis=3)
+        shares = ops.unstack(ops.expand_dims(values, 3) * mask, num=k * k, axis=3)
         phases = {}
         for dy in range(k):
             for dx in range(k):
                 qy, ry = divmod(dy, s)
                 qx, rx = divmod(dx, s)
-                shifted = tf.pad(
+                shifted = ops.pad(
                     shares[dy * k + dx], [[0, 0], [qy, extra - qy], [qx, extra - qx], [0, 0]]
                 )
                 phases[(ry, rx)] = (
@@ -72,12 +72,19 @@ class MaxUnpooling2D(keras.layers.Layer):
         for ry in range(s):
             for rx in range(s):
                 if (ry, rx) not in phases:
-                    zeros = tf.zeros_like(phases[(0, 0)]) if zeros is None else zeros
+                    zeros = ops.zeros_like(phases[(0, 0)]) if zeros is None else zeros
                 blocks.append(phases.get((ry, rx), zeros))
-        # Block grid of (H' + extra) x (W' + extra) cells of s x s pixels, in padded coordinates.
-        unpooled = tf.nn.depth_to_space(tf.concat(blocks, axis=-1), s)
+        # Block grid of (H' + extra) x (W' + extra) cells of s x s pixels, in padded
+        # coordinates: depth_to_space by stack and reshape (rank 5 at most).
+        _, height, width, channels = ops.shape(blocks[0])
+        rows = [
+            ops.reshape(ops.stack(blocks[ry * s : (ry + 1) * s], axis=3),
+                        (-1, height, width * s, channels))
+            for ry in range(s)
+        ]
+        unpooled = ops.reshape(ops.stack(rows, axis=2), (-1, height * s, width * s, channels))
         if reference is not None:
-            shape = tf.shape(reference)
+            shape = ops.shape(reference)
             return unpooled[:, c : c + shape[1], c : c + shape[2], :]
         end = s * extra - c
         return unpooled[:, c : (-end or None), c : (-end or None), :]

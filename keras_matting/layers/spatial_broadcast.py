@@ -1,7 +1,7 @@
 """Broadcast a (N, 1, 1, C) map to the height and width of another tensor."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="keras_matting")
@@ -27,9 +27,8 @@ class SpatialBroadcast(keras.layers.Layer):
     """
 
     def call(self, inputs, reference):
-        ref = tf.shape(reference)
-        target = tf.concat([ref[:3], tf.shape(inputs)[3:]], axis=0)
-        return tf.broadcast_to(inputs, target)
+        ref = ops.shape(reference)
+        return ops.broadcast_to(inputs, (ref[0], ref[1], ref[2], ops.shape(inputs)[3]))
 
     def compute_output_shape(self, inputs_shape, reference_shape):
         return (reference_shape[0], reference_shape[1], reference_shape[2], inputs_shape[3])

@@ -3,9 +3,7 @@
 import keras
 from keras import ops
 
-# Trimap classes as in keras_matting.io.read_trimap: < 1/3 background, > 2/3 foreground.
-UNKNOWN_LOW = 1.0 / 3.0
-UNKNOWN_HIGH = 2.0 / 3.0
+from keras_matting.protocol import UNKNOWN_HIGH, UNKNOWN_LOW
 
 
 def _squeeze_channel(x, what):

@@ -21,10 +21,10 @@ bits like the reference protocol (``round_half_up(clip(x, 0, 1) * 255)``); no kn
 region is clamped.
 """
 
-import cv2
 import numpy as np
 
 from keras_matting.metrics.reference import _alpha
+from keras_matting.protocol import SCORING_KERNEL, erode_np, scoring_trimap_np
 
 __all__ = [
     "BAND_KERNEL",
@@ -36,7 +36,7 @@ __all__ = [
     "whole_image_scores",
 ]
 
-BAND_KERNEL = 20
+BAND_KERNEL = SCORING_KERNEL
 SURE_KERNEL = 31  # "eroded by 15 px": 15 pixels each side
 HOLE_THRESHOLD = 0.9
 HALO_THRESHOLD = 0.1
@@ -49,17 +49,12 @@ def _unit(x, what):
     return _alpha(x, True, what)
 
 
-def _square(k):
-    return np.ones((int(k), int(k)), np.uint8)
-
-
 def user_regions(ref, band_kernel=BAND_KERNEL, sure_kernel=SURE_KERNEL):
     """Boolean ``(band, sure_fg, sure_bg)`` masks of a reference alpha (uint8 or float)."""
     g = _unit(ref, "reference alpha")
-    fg = (g > 0.5).astype(np.uint8)
-    band = (cv2.dilate(fg, _square(band_kernel)) > 0) & (cv2.erode(fg, _square(band_kernel)) == 0)
-    sure_fg = cv2.erode((g > 0.99).astype(np.uint8), _square(sure_kernel)) > 0
-    sure_bg = cv2.erode((g < 0.01).astype(np.uint8), _square(sure_kernel)) > 0
+    band = scoring_trimap_np(g > 0.5, band_kernel) == 0.5
+    sure_fg = erode_np((g > 0.99).astype(np.uint8), sure_kernel) > 0
+    sure_bg = erode_np((g < 0.01).astype(np.uint8), sure_kernel) > 0
     return band, sure_fg, sure_bg
 
 

@@ -1,5 +1,6 @@
-"""What the two GAN trainers (``IGF``, ``AlphaGAN``) share: ``tf.distribute`` plumbing
-for their custom ``train_step`` and the optimizer/compile-config handling.
+"""Helpers of :class:`keras_matting.models.gan_trainer.GANTrainer` (the base of ``IGF``
+and ``AlphaGAN``): ``tf.distribute`` plumbing for its custom ``train_step``, optimizer
+building and serialisation, and the learning-rate schedule of both recipes.
 
 Under a ``tf.distribute`` strategy each replica runs ``train_step`` on its share of the
 global batch and Keras' optimizers SUM the replicas' gradients
@@ -89,6 +90,43 @@ def gather_replicas(x):
     return context.all_gather(x, axis=0), start
 
 
+def is_multi_worker(strategy):
+    """Whether ``strategy`` is a ``MultiWorkerMirroredStrategy`` over more than one worker
+    (the condition of Keras' cross-worker reduction of the step logs).
+
+    Its replicas are the local devices of every worker, ``extended.worker_devices`` this
+    worker's only.
+    """
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
+        strategy.num_replicas_in_sync > len(strategy.extended.worker_devices)
+    )
+
+
+def learning_rate_schedule(learning_rate, total_steps, warmup_steps=0, decay="cosine"):
+    """The learning rate of both recipes: linear warm-up from 0 over ``warmup_steps``,
+    then ``decay`` over the remaining steps.
+
+    ``decay="cosine"``: cosine decay to 0 (the IGF paper, section 3.4; Keras'
+    ``CosineDecay`` with ``warmup_target`` is exactly this, Loshchilov & Hutter 2017);
+    ``"constant"``: ``learning_rate`` after the warm-up (AlphaGAN and pix2pix give a
+    constant rate). ``warmup_steps`` is clipped to ``total_steps - 1``. Returns a float
+    when there is nothing to schedule, else a serialisable Keras schedule.
+    """
+    if decay not in ("cosine", "constant"):
+        raise ValueError(f"decay must be 'cosine' or 'constant', got {decay!r}")
+    total_steps = max(int(total_steps), 1)
+    warmup_steps = min(max(int(warmup_steps), 0), total_steps - 1)
+    if decay == "constant" and warmup_steps == 0:
+        return float(learning_rate)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0,
+        decay_steps=max(total_steps - warmup_steps, 1),
+        warmup_target=float(learning_rate),
+        warmup_steps=warmup_steps,
+        alpha=1.0 if decay == "constant" else 0.0,
+    )
+
+
 def build_optimizers(trainer):
     """Create the optimizers' slot variables now, under the caller's strategy scope:
     they cannot be created inside the (possibly XLA) train function."""
@@ -113,51 +151,9 @@ def step_logs(values):
     (tensorflow/tensorflow#72388); shape ``(1,)`` reduces to the scalar mean over the
     replicas. Other strategies get the scalars.
     """
-    strategy = tf.distribute.get_strategy()
-    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
-        strategy.extended._in_multi_worker_mode()  # Keras' own test for that reduction
-    )
-    if not multi_worker:
+    if not is_multi_worker(tf.distribute.get_strategy()):
         return values
     return {name: ops.reshape(value, (1,)) for name, value in values.items()}
-
-
-class GANTrainerMixin:
-    """Keras plumbing of the GAN trainers (``class IGF(GANTrainerMixin, keras.Model)``)."""
-
-    def get_config(self):
-        """Both sub-models serialised, so a ``.keras`` file rebuilds the whole trainer."""
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-            "seed": self.seed,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
-
-    def compile_from_config(self, config):
-        """``self.compile(**config)`` with the two optimizers deserialised."""
-        config = dict(config)
-        for key in ("g_optimizer", "d_optimizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        self.compile(**config)
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # The trainers are built in __init__ and their optimizers in compile(): nothing
-        # to build. Keras' symbolic build would also reduce a dict batch with
-        # strategy.reduce, which fails under MultiWorkerMirroredStrategy
-        # (keras-team/keras#20329), and it pulls one batch from the iterator.
-        if (self.generator.built and self.discriminator.built
-                and self.g_optimizer.built and self.d_optimizer.built):
-            return
-        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
 
 def sync_replica_statistics(model):

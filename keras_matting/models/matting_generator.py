@@ -2,10 +2,9 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_matting.errors import MattingInputError
-from keras_matting.inference.padding import crop_to_size, pad_to_multiple
+from keras_matting.inference.padding import pad_array_to_multiple
 
 
 class MattingGenerator(keras.Model):
@@ -14,17 +13,30 @@ class MattingGenerator(keras.Model):
     Subclasses are functional models whose input is ``concat(image, condition)``
     (RGB in [0, 1] plus a trimap in {0, 0.5, 1} or a mask in {0, 1}) with H and W
     multiples of ``size_multiple``, and whose output is alpha ``(N, H, W, 1)``.
-    :meth:`predict_alpha` takes any size: it reflect-pads to ``size_multiple`` and crops
-    back inside one ``tf.function`` with a dynamic-size signature (``model.predict`` on
-    one 512x512 image was measured 2x slower than a ``tf.function`` call).
+    :meth:`predict_alpha` takes any size: it reflect-pads to ``size_multiple`` on the
+    host, runs the network and crops back. On TensorFlow the network runs in one
+    ``tf.function`` with a dynamic-size signature (``model.predict`` on one 512x512
+    image was measured 2x slower than a ``tf.function`` call); on the other backends in
+    ``predict_on_batch`` (compiled once per padded size on JAX).
     """
 
     size_multiple = 1
     condition_name = "condition"
+    # Names of layers that int8 TFLite exports keep in float32 (selective quantisation).
+    float32_layers = ()
 
-    def _padded_forward(self, inputs):
-        padded, size = pad_to_multiple(inputs, self.size_multiple)
-        return crop_to_size(self(padded, training=False), size)
+    def _forward(self, padded):
+        """Alpha of a padded float32 NHWC numpy batch, as numpy."""
+        if keras.backend.backend() != "tensorflow":
+            return keras.ops.convert_to_numpy(self.predict_on_batch(padded))
+        if getattr(self, "_predict_function", None) is None:
+            import tensorflow as tf
+
+            self._predict_function = tf.function(
+                lambda x: self(x, training=False),
+                input_signature=[tf.TensorSpec((None, None, None, 4), tf.float32)],
+            )
+        return self._predict_function(padded).numpy()
 
     def predict_alpha(self, image, condition):
         """Alpha matte for one image (H, W, 3) or a batch (N, H, W, 3) of any size.
@@ -53,11 +65,8 @@ class MattingGenerator(keras.Model):
                 f"{self.condition_name} shape {condition.shape[1:3]} does not match image "
                 f"shape {image.shape[1:3]}; resize the {self.condition_name} to the image"
             )
-        if getattr(self, "_predict_function", None) is None:
-            self._predict_function = tf.function(
-                self._padded_forward,
-                input_signature=[tf.TensorSpec((None, None, None, 4), tf.float32)],
-            )
-        alpha = self._predict_function(tf.constant(np.concatenate([image, condition], axis=-1)))
-        alpha = alpha.numpy()[..., 0]
+        padded, (height, width) = pad_array_to_multiple(
+            np.concatenate([image, condition], axis=-1), self.size_multiple
+        )
+        alpha = self._forward(padded)[:, :height, :width, 0]
         return alpha[0] if single else alpha

@@ -15,8 +15,9 @@ class AlphaGANRecipeConfig(RecipeConfig):
     Paper (3.1-3.3): 320x320 crops (square side 320-720 around an unknown pixel),
     rotation ~ N(0, 5 deg), trimap dilation 2-20 px, flips; ResNet50 encoder
     pre-trained on ImageNet; L = L_alpha + L_comp + L_GAN. The paper does not give
-    its optimiser, batch size or steps: we use pix2pix's Adam(2e-4, beta_1=0.5)
-    (the PatchGAN's origin, Isola et al. 2017), batch 1 as pix2pix, 100k steps.
+    its optimiser, batch size or steps: we use pix2pix's Adam(2e-4, beta_1=0.5) at a
+    constant rate (the PatchGAN's origin, Isola et al. 2017), batch 1 as pix2pix, 100k
+    steps.
     ``encoder_weights="imagenet"`` downloads through keras.applications on a
     machine with internet; a path to a local ResNet50 weights file also works.
     """
@@ -26,6 +27,12 @@ class AlphaGANRecipeConfig(RecipeConfig):
     batch_size: int = 1
     learning_rate: float = 2e-4
     warmup_steps: int = 0
+    # Constant, as the paper and pix2pix (section 4: Adam, lr 2e-4) state; "cosine"
+    # decays to 0 after the warm-up (gan_trainer_utils.learning_rate_schedule).
+    lr_decay: str = "constant"
+    # Keras dtype policy of both networks: float32, mixed_bfloat16 or mixed_float16
+    # (losses and gradient penalty in float32; float16 updates loss-scaled).
+    dtype_policy: str = "float32"
     beta_2: float = 0.999
     alpha_loss_weight: float = 1.0
     comp_loss_weight: float = 1.0

@@ -6,7 +6,7 @@ import typing
 
 import numpy as np
 
-from keras_matting.training.recipe_config import SHARED_DATA, RecipeConfig
+from keras_matting.training.recipe_config import RecipeConfig
 
 
 @dataclasses.dataclass
@@ -30,6 +30,11 @@ class IGFRecipeConfig(RecipeConfig):
     gabor_loss_weight: float = 200.0
     adversarial_loss_weight: float = 1.0
     gradient_penalty_weight: float = 10.0
+    # Section 3.4: linear warm-up, then cosine decay to 0 ("constant": no decay).
+    lr_decay: str = "cosine"
+    # Keras dtype policy of both networks: float32, mixed_bfloat16 or mixed_float16
+    # (losses and gradient penalty in float32; float16 updates loss-scaled).
+    dtype_policy: str = "float32"
     val_scoring_trimap: str = "Weak"
     # Section 4.1: flips and 11 rotation angles (IGF_ROTATIONS); false: flips only.
     rotations: bool = True
@@ -38,7 +43,7 @@ class IGFRecipeConfig(RecipeConfig):
     photo_realism: bool = False
     # Portraits (image/ + alpha/) validated with the automatic person mask, as
     # `predict --mask auto`; the best checkpoint is chosen by `val_score` over both sets.
-    val_portraits_dir: typing.Optional[str] = f"{SHARED_DATA}/portraits_val"
+    val_portraits_dir: typing.Optional[str] = None
     # Extensions, off by default (the paper's model): see IGFGenerator(guided_filter_prior,
     # mask_band_radius).
     guided_filter_prior: bool = False
@@ -174,12 +179,8 @@ def _mask_samples(config, val_dir):
 TINY_DISCRIMINATOR = {"filters": 4, "num_layers": 3}
 
 
-def _trimap_from_mask(mask, kernel=20):
-    """Scoring trimap of the IGF paper (4.2): unknown = dilate(M, 20) - erode(M, 20)."""
-    import cv2
+def _trimap_from_mask(mask):
+    """Scoring trimap of the IGF paper (4.2) as uint8 {0, 128, 255}."""
+    from keras_matting.protocol import scoring_trimap_np, trimap_to_uint8
 
-    m = (mask > 0.5).astype(np.uint8)
-    k = np.ones((kernel, kernel), np.uint8)
-    trimap = np.where(m > 0, 255, 0).astype(np.uint8)
-    trimap[(cv2.dilate(m, k) > 0) & (cv2.erode(m, k) == 0)] = 128
-    return trimap
+    return trimap_to_uint8(scoring_trimap_np(mask))

@@ -94,8 +94,8 @@ class MattingValidation(keras.callbacks.Callback):
     def references(self):
         """Per-set means of the fast guided filter and of the mask (computed once)."""
         if self._references is None:
-            from keras_matting.api import GUIDED_FILTER
             from keras_matting.filters.guided_filter import fast_guided_filter
+            from keras_matting.protocol import GUIDED_FILTER
 
             refs = {}
             for label, fn in (

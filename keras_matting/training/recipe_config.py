@@ -12,7 +12,12 @@ import typing
 
 from keras_matting.errors import MattingInputError
 
-SHARED_DATA = "../shared/data"
+# Data flags with no usable default: what they hold, for the error that names them.
+REQUIRED_DATA_FLAGS = {
+    "bg_dir": "a folder of background photos",
+    "val_dir": "an evaluation folder (image/, alpha/, mask/ or trimap/NAME/) or 'none'",
+}
+NO_VALIDATION = "none"
 
 
 @dataclasses.dataclass
@@ -21,10 +26,12 @@ class RecipeConfig:
 
     fg_dir: typing.Optional[str] = None
     alpha_dir: typing.Optional[str] = None
-    bg_dir: str = f"{SHARED_DATA}/backgrounds_bsds500"
+    dataset_dir: typing.Optional[str] = None
+    dataset_layout: str = "auto"
+    bg_dir: typing.Optional[str] = None
     synthetic_count: int = 1000
     synthetic_size: int = 800
-    val_dir: typing.Optional[str] = f"{SHARED_DATA}/alphamatting_val"
+    val_dir: typing.Optional[str] = None
     val_images: int = 14
     output_dir: str = "runs/recipe"
     steps: int = 100_000
@@ -114,6 +121,38 @@ def validate_config(config):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise MattingInputError(f"{_flag(name)} {value!r}: must be a whole number >= 1")
+    return config
+
+
+def check_data_flags(config, recipe_name):
+    """Refuse, before any work, a run without its data flags or with missing folders.
+
+    ``--smoke`` makes its own data. ``--val-dir none`` trains without validation (the
+    returned config has ``val_dir=None``).
+
+    Raises:
+        MattingInputError: one line naming every missing flag, or the first folder that
+            does not exist.
+    """
+    import os
+
+    if getattr(config, "smoke", False):
+        return config
+    missing = [name for name in REQUIRED_DATA_FLAGS if not getattr(config, name, None)]
+    if missing:
+        named = "; ".join(f"{_flag(n)} ({REQUIRED_DATA_FLAGS[n]})" for n in missing)
+        raise MattingInputError(
+            f"keras-matting train {recipe_name} needs {named}: these have no default, "
+            "pass them"
+        )
+    if str(config.val_dir).lower() == NO_VALIDATION:
+        config = dataclasses.replace(config, val_dir=None)
+    for name in ("bg_dir", "fg_dir", "alpha_dir", "val_dir", "val_portraits_dir"):
+        folder = getattr(config, name, None)
+        if folder and not os.path.isdir(folder):
+            raise MattingInputError(
+                f"{_flag(name)} '{folder}' is not a folder: check the path"
+            )
     return config
 
 

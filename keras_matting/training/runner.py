@@ -129,22 +129,22 @@ def distribute_ready(dataset):
     return dataset.with_options(options)
 
 
+LR_DECAYS = ("cosine", "constant")
+DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
 def make_optimizers(config):
+    """``(g_optimizer, d_optimizer)``: Adam(beta_1, beta_2) each, with the recipe's
+    learning-rate schedule (``gan_trainer_utils.learning_rate_schedule``)."""
     import keras
 
-    def schedule():
-        if config.warmup_steps <= 0:
-            return keras.optimizers.schedules.CosineDecay(config.learning_rate, config.steps)
-        warmup = min(config.warmup_steps, max(config.steps - 1, 0))
-        return keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=0.0,
-            decay_steps=max(config.steps - warmup, 1),
-            warmup_target=config.learning_rate,
-            warmup_steps=warmup,
-        )
+    from keras_matting.models.gan_trainer_utils import learning_rate_schedule
 
     def adam():
-        return keras.optimizers.Adam(schedule(), beta_1=config.beta_1, beta_2=config.beta_2)
+        schedule = learning_rate_schedule(config.learning_rate, config.steps,
+                                          config.warmup_steps,
+                                          decay=getattr(config, "lr_decay", "cosine"))
+        return keras.optimizers.Adam(schedule, beta_1=config.beta_1, beta_2=config.beta_2)
 
     return adam(), adam()
 
@@ -189,6 +189,7 @@ def smoke_validation_dir(config, output_dir):
 
     from keras_matting.data.synthetic import generate_sample
     from keras_matting.io import write_image
+    from keras_matting.protocol import composite, scoring_trimap_np, trimap_to_uint8
 
     root = os.path.join(output_dir, "smoke_val")
     rng = np.random.default_rng(config.seed + 1)
@@ -196,11 +197,9 @@ def smoke_validation_dir(config, output_dir):
         fg, alpha = generate_sample(rng, 80)
         a = alpha.astype(np.float32)[..., None] / 255.0
         bg = rng.uniform(0, 255, (1, 1, 3)) * np.ones_like(a)
-        image = (a * fg + (1 - a) * bg).astype(np.float32) / 255.0
+        image = composite(a, fg, bg).astype(np.float32) / 255.0
         mask = (alpha > 127).astype(np.uint8)
-        kernel = np.ones((9, 9), np.uint8)
-        trimap = np.where(alpha > 127, 255, 0).astype(np.uint8)
-        trimap[(cv2.dilate(mask, kernel) > 0) & (cv2.erode(mask, kernel) == 0)] = 128
+        trimap = trimap_to_uint8(scoring_trimap_np(mask, 9))
         name = f"{i:03d}.png"
         write_image(os.path.join(root, "image", name), image)
         for sub, array in (("alpha", alpha), ("mask", mask * 255), ("trimap/Trimap1", trimap),
@@ -331,6 +330,12 @@ def run_recipe(recipe, config):
     already trained all its steps says it is finished and returns its recorded history.
     """
     validate_config(config)
+    if getattr(config, "lr_decay", "cosine") not in LR_DECAYS:
+        raise MattingInputError(
+            f"--lr-decay {config.lr_decay!r}: use one of {', '.join(LR_DECAYS)}")
+    if getattr(config, "dtype_policy", "float32") not in DTYPE_POLICIES:
+        raise MattingInputError(
+            f"--dtype-policy {config.dtype_policy!r}: use one of {', '.join(DTYPE_POLICIES)}")
     # First: MultiWorkerMirroredStrategy must be created before any other TensorFlow op.
     strategy = make_strategy(config.strategy)
     replicas = strategy.num_replicas_in_sync
@@ -374,7 +379,7 @@ def run_recipe(recipe, config):
     data_seed = config.seed + RESUME_SEED_STRIDE * resumed_epoch
     dataset = distribute_ready(recipe.build_dataset(config, fg_dir, alpha_dir, seed=data_seed))
     with strategy.scope():
-        model = recipe.build_model(config)
+        model = _build_under_policy(recipe, config)
         if config.init_weights:
             _warm_start(model, config.init_weights)
         g_optimizer, d_optimizer = make_optimizers(config)
@@ -400,14 +405,46 @@ def run_recipe(recipe, config):
     return history
 
 
+def _build_under_policy(recipe, config):
+    """``recipe.build_model(config)`` with its networks' layers under ``--dtype-policy``."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(getattr(config, "dtype_policy", "float32"))
+    try:
+        return recipe.build_model(config)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def _warm_start(model, path):
     """Load generator weights from a ``.keras`` generator or trainer file (or its parts)."""
     from keras_matting.saving import load_compact
 
     loaded = load_compact(path, safe_mode=True, compile=False)
     source = getattr(loaded, "generator", loaded)
-    model.generator.set_weights(source.get_weights())
+    target = model.generator
+    shapes = [tuple(w.shape) for w in source.weights]
+    expected = [tuple(w.shape) for w in target.weights]
+    if type(source).__name__ != type(target).__name__ or shapes != expected:
+        raise MattingInputError(
+            f"--init-weights {path}: its {type(source).__name__} ({len(shapes)} weights, "
+            f"{_count(shapes)} values) does not match this recipe's {type(target).__name__} "
+            f"({len(expected)} weights, {_count(expected)} values); pass a model trained "
+            "with the same recipe flags (--tiny, --guided-filter-prior, --mask-band-radius ...)"
+        )
+    target.set_weights(source.get_weights())
     print(f"initialised the generator from {path}", flush=True)
+
+
+def _count(shapes):
+    total = 0
+    for shape in shapes:
+        size = 1
+        for dim in shape:
+            size *= int(dim)
+        total += size
+    return total
 
 
 def _write_json(path, data):

@@ -1,9 +1,12 @@
+import pytest
+
 from keras_matting.benchmark.runner import BACKENDS, CLASSICAL
 from keras_matting.cli import benchmark
 from keras_matting.cli.main import main as keras_matting_main
 from tests.export.conftest import IGF_TINY
 
 
+@pytest.mark.slow
 def test_benchmark_prints_every_row(tmp_path, capsys):
     import keras
 

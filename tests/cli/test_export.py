@@ -43,6 +43,7 @@ def test_missing_model_and_untrained_shipped_model_exit_2(tmp_path, capsys, monk
     assert not os.path.exists(out)
 
 
+@pytest.mark.slow
 def test_export_fixed_tflite_runs(tiny_igf_path, tmp_path, capsys):
     from keras_matting.export.tflite_runner import TFLiteRunner
 

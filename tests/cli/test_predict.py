@@ -84,13 +84,18 @@ def test_missing_pymatting_says_how_to_install(tmp_path, capsys, monkeypatch):
     assert 'pip install "keras-matting[baselines]"' in capsys.readouterr().err
 
 
-def test_unknown_model_name_is_one_line_exit_2(tmp_path, capsys):
+@pytest.mark.parametrize("model, words", [
+    ("nope", ("neither a known name", "guided-filter")),
+    ("alphagan", ("no trained 'alphagan' ships", "keras-matting train alphagan", ".keras")),
+])
+def test_unknown_or_unshipped_model_is_one_line_exit_2(tmp_path, capsys, model, words):
     _example(tmp_path)
-    args = ["--model", "nope", "--image", str(tmp_path / "photo.png"), "--trimap",
+    args = ["--model", model, "--image", str(tmp_path / "photo.png"), "--trimap",
             str(tmp_path / "tri.png"), "--out", str(tmp_path / "out")]
     assert predict.main(args) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "neither a known name" in err and "guided-filter" in err
+    assert err.count("\n") == 1 and all(w in err for w in words), err
+    assert not os.path.exists(tmp_path / "out")
 
 
 # --------------------------------------------------------------------------- full tool
@@ -206,6 +211,7 @@ def tiny_paths(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_model_paths_and_known_regions(tmp_path, capsys, tiny_paths):
     alpha, trimap = _example(tmp_path)
     code, _, err = _run(
@@ -303,6 +309,7 @@ print(code, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
 """
 
 
+@pytest.mark.slow
 def test_4000x3000_with_bounded_memory(tmp_path):
     import subprocess
 
@@ -489,6 +496,7 @@ def test_corrupt_background_and_truncated_image_are_named(tmp_path, capfd):
     assert "cut.png" in err and "truncated" in err and "use PNG" not in err
 
 
+@pytest.mark.slow
 def test_tiled_run_shows_tile_progress(tmp_path, capsys, monkeypatch, tiny_paths):
     import functools
 

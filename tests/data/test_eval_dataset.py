@@ -63,7 +63,7 @@ def test_errors(eval_dir, tmp_path):
 
 @pytest.mark.skipif(not os.path.isdir(VAL), reason="shared validation set not present")
 def test_alphamatting_val_weak_protocol():
-    from keras_matting.data.morphology import scoring_trimap_np
+    from keras_matting.protocol import scoring_trimap_np
 
     items = list(build_eval_dataset(VAL, trimap="Weak").take(2))
     assert len(items) == 2

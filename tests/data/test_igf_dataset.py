@@ -1,6 +1,7 @@
 import itertools
 
 import numpy as np
+import pytest
 
 from keras_matting.data.igf_dataset import _np_train_mask, build_igf_dataset
 from tests.data.conftest import reference_dilate, reference_erode
@@ -105,6 +106,7 @@ def test_rotation_about_the_centre_is_exact_at_90_degrees():
     np.testing.assert_allclose(_rotate(tf.constant(x), tf.constant(0.0)).numpy(), x, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_photo_realism_changes_the_image_not_the_truth(train_dir):
     from keras_matting.data.igf_dataset import REALISM
 

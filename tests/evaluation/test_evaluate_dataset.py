@@ -10,11 +10,11 @@ import pytest
 
 from keras_matting.cli import evaluate
 from keras_matting.cli import main as dispatcher
-from keras_matting.data.morphology import scoring_trimap_np
 from keras_matting.filters.classical import closed_form_matting
 from keras_matting.filters.guided_filter import fast_guided_filter
 from keras_matting.io import quantize, read_image
 from keras_matting.metrics import SCORE_KEYS, clamp_known, compute_metrics, whole_image_scores
+from keras_matting.protocol import scoring_trimap_np
 
 NAMES = ("a", "b", "c")
 SIZES = ((48, 64), (52, 60), (44, 64))  # (height, width), one per image
@@ -234,6 +234,7 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, monkeypatch):
     assert "--protocol" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_keras_generator_path_through_the_dispatcher(tmp_path):
     import keras
 

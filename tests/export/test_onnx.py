@@ -1,10 +1,12 @@
 import numpy as np
+import pytest
 
 from keras_matting.export.onnx import ONNXRunner, convert_to_onnx
 from keras_matting.export.serving import condition_name
 from tests.export.conftest import keras_alpha, random_inputs
 
 
+@pytest.mark.slow
 def test_onnx_dynamic_parity(generator, tmp_path):
     from keras_matting.export.onnx import export_onnx
 
@@ -26,6 +28,7 @@ def test_onnx_dynamic_parity(generator, tmp_path):
         np.testing.assert_allclose(alpha, keras_alpha(generator, image, guide), atol=1e-4)
 
 
+@pytest.mark.slow
 def test_onnx_fixed_size(igf_generator):
     proto = convert_to_onnx(igf_generator, size=(64, 64), batch=1)
     image, guide = random_inputs(1, 64, 64, "mask", seed=1)

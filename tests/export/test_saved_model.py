@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_matting.export.saved_model import export_saved_model
@@ -22,6 +23,7 @@ def test_uint8_trimap_and_mask_thresholds():
                                   [0, 0, 0, 1, 1, 1, 1])
 
 
+@pytest.mark.slow
 def test_saved_model_signatures_and_two_sizes(igf_generator, tmp_path):
     generator = igf_generator
     path = str(tmp_path / "model")
@@ -54,6 +56,7 @@ def test_saved_model_signatures_and_two_sizes(igf_generator, tmp_path):
                                    keras_alpha(generator, image8 / 255.0, guide), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_saved_model_follows_the_umask_and_removes_stale_temporaries(igf_generator, tmp_path):
     stale = tmp_path / ".model.tmp-k3j_9x2a"  # a SavedModel export killed hours ago
     (stale / "variables").mkdir(parents=True)

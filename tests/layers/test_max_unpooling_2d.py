@@ -6,6 +6,8 @@ import tensorflow as tf
 from keras_matting.layers.max_pooling_with_argmax_2d import MaxPoolingWithArgmax2D
 from keras_matting.layers.max_unpooling_2d import MaxUnpooling2D
 
+to_np = keras.ops.convert_to_numpy
+
 
 def _scatter_unpool(x, values, k=3, s=2):
     """Reference: tf.nn.max_pool_with_argmax indices + tf.scatter_nd (sums duplicates)."""
@@ -21,11 +23,11 @@ def test_exact_against_scatter_nd(shape):
     pooled, mask = MaxPoolingWithArgmax2D(3, 2)(x)
     # integer-valued updates: sums of overlapping windows are exact in any order
     values = rng.integers(-50, 50, pooled.shape).astype("float32")
-    got = MaxUnpooling2D(3, 2)(values, mask, x).numpy()
+    got = to_np(MaxUnpooling2D(3, 2)(values, mask, x))
     np.testing.assert_array_equal(got, _scatter_unpool(x, values))
     continuous = rng.standard_normal(pooled.shape).astype("float32")
     np.testing.assert_allclose(
-        MaxUnpooling2D(3, 2)(continuous, mask, x).numpy(),
+        to_np(MaxUnpooling2D(3, 2)(continuous, mask, x)),
         _scatter_unpool(x, continuous), rtol=0, atol=1e-6,
     )
 
@@ -34,16 +36,17 @@ def test_exact_against_scatter_nd(shape):
 def test_cropping_matches_padded_scatter(size):
     rng = np.random.default_rng(size[0])
     x = np.maximum(rng.standard_normal((2, *size, 3)), 0).astype("float32")  # post-ReLU
-    padded = keras.layers.ZeroPadding2D(1)(x).numpy()
+    padded = to_np(keras.layers.ZeroPadding2D(1)(x))
     pooled, mask = MaxPoolingWithArgmax2D(3, 2)(padded)
     values = rng.integers(1, 50, pooled.shape).astype("float32")
     want = _scatter_unpool(padded, values)[:, 1:-1, 1:-1, :]
-    got = MaxUnpooling2D(3, 2, cropping=1)(values, mask, x).numpy()
+    got = to_np(MaxUnpooling2D(3, 2, cropping=1)(values, mask, x))
     np.testing.assert_array_equal(got, want)
     if size[0] % 2 == 0 and size[1] % 2 == 0:  # even sizes need no reference
-        np.testing.assert_array_equal(MaxUnpooling2D(3, 2, cropping=1)(values, mask).numpy(), want)
+        np.testing.assert_array_equal(to_np(MaxUnpooling2D(3, 2, cropping=1)(values, mask)), want)
 
 
+@pytest.mark.tf_only
 def test_xla_matches_eager():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((1, 10, 14, 2)).astype("float32")

@@ -3,15 +3,16 @@
 import os
 
 import cv2
+import keras
 import numpy as np
 import pytest
 
 import keras_matting
 from keras_matting import saving
-from keras_matting.data.morphology import scoring_trimap_np
 from keras_matting.export.tflite_runner import TFLiteRunner
 from keras_matting.metrics import reference
 from keras_matting.models import registry
+from keras_matting.protocol import scoring_trimap_np
 
 
 def _scene(h=96, w=128, seed=0):
@@ -38,6 +39,7 @@ def _requires(name):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.slow
 def test_shipped_igf_improves_on_its_weak_mask(seed):
     _requires("igf")
     generator = keras_matting.load("igf")
@@ -50,10 +52,19 @@ def test_shipped_igf_improves_on_its_weak_mask(seed):
     sad_pred = reference.sad(pred, alpha, trimap)
     sad_mask = reference.sad(mask, alpha, trimap)
     assert sad_pred < 0.8 * sad_mask, (sad_pred, sad_mask)
+    # The training is what helps: the same architecture untrained (its guided-filter
+    # prior alone already beats the mask) does measurably worse. Measured on seeds 0-5:
+    # shipped / untrained SAD 0.64-0.83.
+    keras.utils.set_random_seed(0)
+    untrained = type(generator).from_config(generator.get_config())
+    sad_untrained = reference.sad(
+        keras_matting.matte(image, mask=mask, model=untrained), alpha, trimap)
+    assert sad_pred < 0.9 * sad_untrained, (sad_pred, sad_untrained)
 
 
 @pytest.mark.parametrize("filename,size", [("igf_512x512.tflite", (512, 512)),
                                            ("igf.tflite", (96, 128))])
+@pytest.mark.slow
 def test_shipped_igf_tflite_matches_keras(filename, size):
     _requires("igf")
     path = os.path.join(registry.SAVED_MODELS_DIR, filename)
@@ -63,21 +74,3 @@ def test_shipped_igf_tflite_matches_keras(filename, size):
     expected = keras_matting.load("igf").predict_alpha(image, mask)
     np.testing.assert_allclose(out, expected, atol=2e-3)
 
-
-def test_shipped_alphagan_loads_from_float16_parts():
-    _requires("alphagan")
-    path = registry.shipped_model_path("alphagan")
-    files = [path] if os.path.isfile(path) else saving.part_paths(path)
-    assert all(os.path.getsize(f) < 50 * 2**20 for f in files)
-    generator = keras_matting.load("alphagan")
-    assert type(generator).__name__ == "AlphaGANGenerator"
-    assert generator.count_params() - sum(
-        int(np.prod(w.shape)) for w in generator.non_trainable_weights
-    ) == 40_345_601 - 57_696  # the paper configuration (trainable part)
-    image, alpha, _ = _scene(64, 80)
-    trimap = np.where(alpha >= 1, 255, np.where(alpha <= 0, 0, 128)).astype(np.uint8)
-    trimap = cv2.dilate((trimap == 128).astype(np.uint8), np.ones((7, 7), np.uint8)) * 128
-    trimap = np.where(trimap == 128, 128, np.where(alpha > 0.5, 255, 0)).astype(np.uint8)
-    pred = keras_matting.matte(image, trimap=trimap, model="alphagan")
-    assert np.all(pred[trimap == 0] == 0) and np.all(pred[trimap == 255] == 1)
-    assert 0 <= pred.min() and pred.max() <= 1

@@ -25,6 +25,7 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow",
 RELATIVE_TOLERANCE = 2e-3
 
 
+@pytest.mark.slow
 def test_mirrored_step_equals_single_device_step():
     """One SGD ``fit`` step under ``MirroredStrategy`` (2 logical CPUs, global batch 2)
     updates the weights as one device does from the same weights on the same batch.
@@ -67,6 +68,7 @@ def _free_ports(count):
             s.close()
 
 
+@pytest.mark.slow
 def test_multiworker_smoke_training_agrees_across_workers(tmp_path):
     """Two ``keras-matting train igf --smoke --strategy multiworker`` workers on 127.0.0.1
     finish, the chief writes ``output_dir`` and worker 1 ``output_dir/workers/1``, and

@@ -16,6 +16,7 @@ SMOKE = ["--smoke", "--jit-compile", "false"]
 
 
 @pytest.mark.parametrize("recipe", ["igf", "alphagan"])
+@pytest.mark.slow
 def test_smoke_recipe_trains_validates_and_saves(recipe, tmp_path):
     out = tmp_path / recipe
     assert train.main([recipe, *SMOKE, "--output-dir", str(out)]) == 0
@@ -68,6 +69,7 @@ def _wait_for(predicate, timeout):
     return False
 
 
+@pytest.mark.slow
 def test_killed_training_resumes_from_backup(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "keras_matting", "train", "igf", *SMOKE,
@@ -109,6 +111,29 @@ def test_killed_training_resumes_from_backup(tmp_path):
     assert len(history["g_loss"]) == 41 - first_epoch
 
 
+@pytest.mark.parametrize("recipe", ["igf", "alphagan"])
+def test_data_flags_without_a_default_are_required_before_any_work(recipe, tmp_path, capsys):
+    from keras_matting.training.recipe_config import check_data_flags
+
+    out = tmp_path / "run"
+    assert train.main([recipe, "--output-dir", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--bg-dir" in err and "--val-dir" in err, err
+    assert "--fg-dir" not in err  # procedural data is its usable default
+    bg = tmp_path / "bg"
+    bg.mkdir()
+    args = [recipe, "--bg-dir", str(bg), "--val-dir", str(tmp_path / "no_val"),
+            "--output-dir", str(out)]
+    assert train.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--val-dir" in err and "no_val' is not a folder" in err
+    assert not out.exists()  # refused before anything ran
+    _, config = train.parse_args([recipe, "--bg-dir", str(bg), "--val-dir", "None"])
+    assert check_data_flags(config, recipe).val_dir is None  # 'none': no validation
+    _, smoke = train.parse_args([recipe, "--smoke"])
+    assert check_data_flags(smoke, recipe) == smoke
+
+
 def test_smoke_presets_yield_to_explicit_flags():
     _, config = train.parse_args(["igf", "--smoke", "--steps", "5"])
     assert config.smoke and config.tiny and config.crop_size == 64
@@ -140,6 +165,7 @@ def finished_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_finished_run_says_so_and_keeps_its_summary(finished_run, tmp_path, capsys):
     out = tmp_path / "run"
     shutil.copytree(finished_run, out)
@@ -154,6 +180,7 @@ def test_finished_run_says_so_and_keeps_its_summary(finished_run, tmp_path, caps
     assert os.stat(out / "generator.keras").st_mtime_ns == generator_mtime
 
 
+@pytest.mark.slow
 def test_longer_run_resumes_and_removes_stale_temporaries(finished_run, tmp_path, capsys):
     out = tmp_path / "run"
     shutil.copytree(finished_run, out)
@@ -170,3 +197,86 @@ def test_longer_run_resumes_and_removes_stale_temporaries(finished_run, tmp_path
     resumed = json.loads((out / "summary.json").read_text())
     assert resumed["resumed_at_epoch"] == 2 and len(resumed["history"]["g_loss"]) == 1
     assert not stale.exists() and fresh.exists()
+
+
+def test_learning_rate_schedules_of_the_recipes():
+    """IGF: warm-up then cosine decay to 0 (paper 3.4); AlphaGAN: constant 2e-4 (pix2pix)."""
+    import keras
+
+    from keras_matting.training.runner import make_optimizers
+
+    _, igf = train.parse_args(["igf", "--steps", "110", "--warmup-steps", "10"])
+    g_optimizer, d_optimizer = make_optimizers(igf)
+    assert g_optimizer is not d_optimizer
+    schedule = keras.optimizers.schedules.deserialize(g_optimizer.get_config()["learning_rate"])
+    rates = [float(schedule(step)) for step in (0, 5, 10, 60, 110)]
+    assert rates == pytest.approx([0.0, 5e-5, 1e-4, 5e-5, 0.0], abs=1e-9)
+    _, alphagan = train.parse_args(["alphagan"])
+    assert alphagan.lr_decay == "constant"
+    g_optimizer, _ = make_optimizers(alphagan)
+    assert g_optimizer.get_config()["learning_rate"] == pytest.approx(2e-4)
+    _, warm = train.parse_args(["alphagan", "--warmup-steps", "10", "--steps", "100"])
+    schedule = keras.optimizers.schedules.deserialize(
+        make_optimizers(warm)[0].get_config()["learning_rate"])
+    rates = [float(schedule(step)) for step in (0, 5, 10, 50, 100)]
+    assert rates == pytest.approx([0.0, 1e-4, 2e-4, 2e-4, 2e-4], abs=1e-9)
+
+
+@pytest.mark.slow
+def test_init_weights_of_another_architecture_is_refused_in_one_line(tmp_path):
+    from keras_matting.models.igf import IGFGenerator
+    from keras_matting.training.igf_recipe import IGFRecipe
+    from keras_matting.training.runner import _warm_start
+
+    _, config = train.parse_args(["igf", "--tiny"])
+    model = IGFRecipe.build_model(config)
+    other = tmp_path / "other.keras"
+    IGFGenerator(encoder_channels=(4, 4, 4, 4, 4), decoder_channels=(4, 4, 4)).save(other)
+    with pytest.raises(MattingInputError, match="does not match") as exc:
+        _warm_start(model, str(other))
+    assert "\n" not in str(exc.value)
+    same = tmp_path / "same.keras"
+    source = IGFRecipe.build_model(config).generator
+    source.save(same)
+    _warm_start(model, str(same))
+    for a, b in zip(model.generator.weights, source.weights, strict=True):
+        assert (a.numpy() == b.numpy()).all()
+
+
+def test_unknown_lr_decay_is_refused_before_any_work(tmp_path):
+    from keras_matting.training.runner import run_recipe
+
+    out = tmp_path / "run"
+    recipe, config = train.parse_args(["alphagan", *SMOKE, "--lr-decay", "linear",
+                                       "--output-dir", str(out)])
+    with pytest.raises(MattingInputError, match="--lr-decay 'linear'") as exc:
+        run_recipe(recipe, config)
+    assert "\n" not in str(exc.value) and not out.exists()
+
+
+@pytest.mark.parametrize("recipe,policy", [("igf", "mixed_bfloat16"),
+                                           ("alphagan", "mixed_float16")])
+def test_smoke_recipe_trains_under_a_mixed_dtype_policy(recipe, policy, tmp_path):
+    import keras
+    import numpy as np
+
+    import keras_matting.models.alphagan  # noqa: F401 - registers the classes
+    import keras_matting.models.igf  # noqa: F401
+
+    out = tmp_path / recipe
+    assert train.main([recipe, *SMOKE, "--dtype-policy", policy, "--output-dir", str(out)]) == 0
+    history = json.loads((out / "summary.json").read_text())["history"]
+    assert all(np.isfinite(v).all() for k, v in history.items() if "pct" not in k), history
+    trainer = keras.saving.load_model(out / "checkpoints" / "last.keras", safe_mode=True)
+    # The networks' configs are their constructor arguments: the saved model loads
+    # (and exports) in float32, the policy of the process.
+    assert {layer.dtype_policy.name for layer in trainer.generator.layers} == {"float32"}
+    assert trainer.optimizer is trainer.g_optimizer
+    assert isinstance(trainer.g_optimizer, keras.optimizers.LossScaleOptimizer) == (
+        policy == "mixed_float16")
+    generator = keras.saving.load_model(out / "generator.keras", safe_mode=True, compile=False)
+    condition = np.ones((32, 32), "float32")
+    if recipe == "alphagan":
+        condition[8:24, 8:24] = 0.5
+    alpha = generator.predict_alpha(np.full((32, 32, 3), 0.5, "float32"), condition)
+    assert alpha.dtype == np.float32 and np.isfinite(alpha).all()

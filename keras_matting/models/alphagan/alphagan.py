@@ -1,33 +1,29 @@
 """AlphaGAN trainer: generator + PatchGAN discriminator trained with ``model.fit``."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from keras_matting.metrics.unknown_mse import UnknownMSE
-from keras_matting.metrics.unknown_sad import UnknownSAD
 from keras_matting.models import gan_trainer_utils
 from keras_matting.models.alphagan.alphagan_generator import AlphaGANGenerator
 from keras_matting.models.alphagan.alphagan_losses import (
     alpha_prediction_loss,
-    composite,
     compositional_loss,
     discriminator_loss,
     generator_adversarial_loss,
 )
 from keras_matting.models.alphagan.patchgan_discriminator import PatchGANDiscriminator
+from keras_matting.models.gan_trainer import GANTrainer
+from keras_matting.protocol import composite
 
 BATCH_KEYS = ("image", "trimap", "alpha", "fg", "bg")
 
 
-def _default_optimizer():
-    # AlphaGAN does not give its optimiser; pix2pix's (Isola et al. 2017, §4) for both nets.
-    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
-
-
 @keras.saving.register_keras_serializable(package="keras_matting")
-class AlphaGAN(gan_trainer_utils.GANTrainerMixin, keras.Model):
+class AlphaGAN(GANTrainer):
     """AlphaGAN: trains an ``AlphaGANGenerator`` against a ``PatchGANDiscriminator``.
+
+    A :class:`~keras_matting.models.gan_trainer.GANTrainer`, which owns the optimizers
+    and the step skeleton; this class supplies the networks and the losses.
 
     ``fit`` takes batches ``{"image", "trimap", "alpha", "fg", "bg"}`` (float32, NHWC;
     image/fg/bg 3 channels in [0, 1], trimap in {0, 0.5, 1}, alpha 1 channel). Each
@@ -54,8 +50,9 @@ class AlphaGAN(gan_trainer_utils.GANTrainerMixin, keras.Model):
     ``call`` runs the generator on a 4-channel tensor or on a batch dict.
 
     Args:
-        generator: an ``AlphaGANGenerator`` (default: the paper's configuration).
-        discriminator: a ``PatchGANDiscriminator`` (default: 70×70 PatchGAN).
+        generator: an ``AlphaGANGenerator`` or its config (default: the paper's
+            configuration).
+        discriminator: a ``PatchGANDiscriminator`` or its config (default: 70×70 PatchGAN).
         seed: seed of the random background choice.
         **kwargs: ``name``, ``trainable``.
 
@@ -72,28 +69,19 @@ class AlphaGAN(gan_trainer_utils.GANTrainerMixin, keras.Model):
         image matting, BMVC 2018, §3.3; Xu et al., Deep Image Matting, CVPR 2017.
     """
 
+    loss_names = ("d_loss", "g_loss", "alpha_loss", "comp_loss", "gan_loss")
+
     def __init__(self, generator=None, discriminator=None, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        if generator is None:
-            generator = AlphaGANGenerator()
-        elif isinstance(generator, dict):
-            generator = keras.saving.deserialize_keras_object(generator)
-        if discriminator is None:
-            discriminator = PatchGANDiscriminator()
-        elif isinstance(discriminator, dict):
-            discriminator = keras.saving.deserialize_keras_object(discriminator)
-        self.generator = generator
-        self.discriminator = discriminator
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.alpha_loss_tracker = keras.metrics.Mean(name="alpha_loss")
-        self.comp_loss_tracker = keras.metrics.Mean(name="comp_loss")
-        self.gan_loss_tracker = keras.metrics.Mean(name="gan_loss")
-        self.sad_metric = UnknownSAD(name="sad")
-        self.mse_metric = UnknownMSE(name="mse")
-        self.built = True
+        super().__init__(
+            AlphaGANGenerator() if generator is None else generator,
+            PatchGANDiscriminator() if discriminator is None else discriminator,
+            seed=seed,
+            **kwargs,
+        )
+
+    def default_optimizer(self):
+        # AlphaGAN does not give its optimiser; pix2pix's (Isola et al. 2017, §4) for both nets.
+        return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
 
     def compile(
         self,
@@ -114,50 +102,20 @@ class AlphaGAN(gan_trainer_utils.GANTrainerMixin, keras.Model):
             **kwargs: ``Model.compile`` arguments such as ``jit_compile``,
                 ``steps_per_execution``, ``run_eagerly``.
         """
-        g_optimizer = _default_optimizer() if g_optimizer is None else g_optimizer
-        d_optimizer = _default_optimizer() if d_optimizer is None else d_optimizer
-        self.g_optimizer = keras.optimizers.get(g_optimizer)
-        self.d_optimizer = keras.optimizers.get(d_optimizer)
         self.alpha_loss_weight = float(alpha_loss_weight)
         self.comp_loss_weight = float(comp_loss_weight)
         self.gan_loss_weight = float(gan_loss_weight)
-        # model.optimizer is G's, for callbacks (learning-rate schedules, ReduceLROnPlateau).
-        super().compile(optimizer=self.g_optimizer, **kwargs)
-        gan_trainer_utils.build_optimizers(self)
-        self._alphagan_compile_kwargs = {
-            key: kwargs[key]
-            for key in ("jit_compile", "steps_per_execution", "run_eagerly")
-            if key in kwargs
-        }
+        super().compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, **kwargs)
 
-    def get_compile_config(self):
-        if not self.compiled:
-            return None
+    def _loss_weights(self):
         return {
-            **gan_trainer_utils.serialize_optimizers(self),
             "alpha_loss_weight": self.alpha_loss_weight,
             "comp_loss_weight": self.comp_loss_weight,
             "gan_loss_weight": self.gan_loss_weight,
-            **self._alphagan_compile_kwargs,
         }
 
-
-    @property
-    def metrics(self):
-        return [
-            self.d_loss_tracker,
-            self.g_loss_tracker,
-            self.alpha_loss_tracker,
-            self.comp_loss_tracker,
-            self.gan_loss_tracker,
-            self.sad_metric,
-            self.mse_metric,
-        ]
-
-    def call(self, inputs, training=False):
-        if isinstance(inputs, dict):
-            inputs = ops.concatenate([inputs["image"], inputs["trimap"]], axis=-1)
-        return self.generator(inputs, training=training)
+    def generator_inputs(self, data):
+        return ops.concatenate([data["image"], data["trimap"]], axis=-1)
 
     def _other_backgrounds(self, bg):
         # Under tf.distribute the roll runs over the global batch: the shift is drawn in
@@ -170,60 +128,50 @@ class AlphaGAN(gan_trainer_utils.GANTrainerMixin, keras.Model):
         rows = ops.arange(ops.shape(bg)[0], dtype="int32") + ops.cast(start, "int32")
         return ops.take(all_bg, ops.mod(rows + shift, n), axis=0)
 
-    def train_step(self, data):
+    def prepare_batch(self, data):
+        """``data`` plus ``fake_bg``: the step's ``B'``, shared by both updates."""
+        return {**data, "fake_bg": self._other_backgrounds(data["bg"])}
+
+    def _fake(self, data, alpha_pred):
+        composited = composite(alpha_pred, data["fg"], data["fake_bg"])
+        return ops.concatenate([composited, data["trimap"]], axis=-1)
+
+    def _critic(self, x):
+        return ops.cast(self.discriminator(x, training=True), "float32")
+
+    def discriminator_loss(self, data, fake):
+        real = ops.concatenate(
+            [composite(data["alpha"], data["fg"], data["bg"]), data["trimap"]], axis=-1
+        )
+        d_loss = discriminator_loss(
+            self._critic(real),
+            self._critic(self._fake(data, fake)),
+        )
+        return d_loss, {}
+
+    def generator_loss(self, data, fake):
         image, trimap, alpha, fg, bg = (data[key] for key in BATCH_KEYS)
-        inputs = ops.concatenate([image, trimap], axis=-1)
-        real = ops.concatenate([composite(fg, bg, alpha), trimap], axis=-1)
-        fake_bg = self._other_backgrounds(bg)
-        d_vars = self.discriminator.trainable_variables
-        g_vars = self.generator.trainable_variables
-
-        with tf.GradientTape() as g_tape:
-            alpha_pred = self.generator(inputs, training=True)
-            fake = ops.concatenate([composite(fg, fake_bg, alpha_pred), trimap], axis=-1)
-            with g_tape.stop_recording():
-                with tf.GradientTape() as d_tape:
-                    d_loss = discriminator_loss(
-                        self.discriminator(real, training=True),
-                        self.discriminator(ops.stop_gradient(fake), training=True),
-                    )
-                    d_scaled = gan_trainer_utils.scale_loss_for_replicas(d_loss)
-                self.d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
-            alpha_loss = alpha_prediction_loss(alpha, alpha_pred, trimap)
-            comp_loss = compositional_loss(image, fg, bg, alpha_pred, trimap)
-            gan_loss = generator_adversarial_loss(self.discriminator(fake, training=True))
-            g_loss = (
-                self.alpha_loss_weight * alpha_loss
-                + self.comp_loss_weight * comp_loss
-                + self.gan_loss_weight * gan_loss
-            )
-            g_scaled = gan_trainer_utils.scale_loss_for_replicas(g_loss)
-        self.g_optimizer.apply(g_tape.gradient(g_scaled, g_vars), g_vars)
-
-        results = {}
-        for tracker, value in (
-            (self.d_loss_tracker, d_loss),
-            (self.g_loss_tracker, g_loss),
-            (self.alpha_loss_tracker, alpha_loss),
-            (self.comp_loss_tracker, comp_loss),
-            (self.gan_loss_tracker, gan_loss),
-        ):
-            tracker.update_state(value)
-            results[tracker.name] = tracker.result()
-        return gan_trainer_utils.step_logs(results)
+        alpha_loss = alpha_prediction_loss(alpha, fake, trimap)
+        comp_loss = compositional_loss(image, fg, bg, fake, trimap)
+        gan_loss = generator_adversarial_loss(
+            self._critic(self._fake(data, fake))
+        )
+        g_loss = (
+            self.alpha_loss_weight * alpha_loss
+            + self.comp_loss_weight * comp_loss
+            + self.gan_loss_weight * gan_loss
+        )
+        return g_loss, {"alpha_loss": alpha_loss, "comp_loss": comp_loss, "gan_loss": gan_loss}
 
     def test_step(self, data):
         image, trimap, alpha, fg, bg = (data[key] for key in BATCH_KEYS)
-        alpha_pred = self.generator(ops.concatenate([image, trimap], axis=-1), training=False)
-        self.alpha_loss_tracker.update_state(alpha_prediction_loss(alpha, alpha_pred, trimap))
-        self.comp_loss_tracker.update_state(
-            compositional_loss(image, fg, bg, alpha_pred, trimap)
-        )
+        alpha_pred = ops.cast(
+            self.generator(self.generator_inputs(data), training=False), "float32")
+        alpha_loss, comp_loss = self.loss_trackers["alpha_loss"], self.loss_trackers["comp_loss"]
+        alpha_loss.update_state(alpha_prediction_loss(alpha, alpha_pred, trimap))
+        comp_loss.update_state(compositional_loss(image, fg, bg, alpha_pred, trimap))
         self.sad_metric.update_state(alpha, alpha_pred, trimap=trimap)
         self.mse_metric.update_state(alpha, alpha_pred, trimap=trimap)
         return gan_trainer_utils.step_logs({
-            m.name: m.result()
-            for m in (self.alpha_loss_tracker, self.comp_loss_tracker, self.sad_metric,
-                      self.mse_metric)
+            m.name: m.result() for m in (alpha_loss, comp_loss, self.sad_metric, self.mse_metric)
         })
-

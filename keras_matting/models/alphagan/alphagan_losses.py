@@ -7,20 +7,9 @@ All functions take and return Keras tensors (keras.ops), so they run in eager mo
 import keras
 from keras import ops
 
+from keras_matting.protocol import composite, unknown_region
+
 EPSILON = 1e-6  # Xu et al. 2017, eq. 1: sqrt(d^2 + eps^2)
-
-
-def unknown_region(trimap):
-    """Float mask of the unknown region: ``1/3 <= trimap <= 2/3`` (trimap {0, 0.5, 1}).
-
-    The thresholds of ``keras_matting.metrics`` (UnknownSAD / UnknownMSE).
-    """
-    return ops.cast(ops.logical_and(trimap >= 1.0 / 3.0, trimap <= 2.0 / 3.0), "float32")
-
-
-def composite(foreground, background, alpha):
-    """``alpha * F + (1 - alpha) * B`` (broadcasting a 1-channel alpha over RGB)."""
-    return alpha * foreground + (1.0 - alpha) * background
 
 
 def _masked_mean(values, mask):
@@ -45,7 +34,7 @@ def compositional_loss(image, foreground, background, alpha_pred, trimap, epsilo
     Averaged over the unknown pixels and the three colour channels (Xu et al. 2017, eq. 2).
     """
     error = ops.sqrt(
-        ops.square(composite(foreground, background, alpha_pred) - image) + epsilon**2
+        ops.square(composite(alpha_pred, foreground, background) - image) + epsilon**2
     )
     return _masked_mean(error, unknown_region(trimap))
 

@@ -7,15 +7,16 @@ from keras_matting.layers.guided_filter_coefficients import GuidedFilterCoeffici
 from keras_matting.layers.guided_linear_transform import GuidedLinearTransform
 from keras_matting.layers.mask_band_blend import MaskBandBlend
 from keras_matting.models.matting_generator import MattingGenerator
+from keras_matting.protocol import GUIDED_FILTER_EPS, GUIDED_FILTER_RADIUS
 
 # Keras' default BN momentum (0.99) lagged too far behind the weights: after 200 steps
 # (batch 4) inference-mode L1 was 0.41 against 0.11 in training mode; with 0.9, 0.10.
 BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-3
 # The guided-filter prior (``guided_filter_prior=True``): the fast guided filter of
-# the weak-mask protocol's baseline (r = 64, eps = 1e-5, s = 4; val SAD 8.68).
-PRIOR_RADIUS = 64
-PRIOR_EPSILON = 1e-5
+# the weak-mask protocol's baseline (its stride s = 4 is COEFFICIENT_STRIDE).
+PRIOR_RADIUS = GUIDED_FILTER_RADIUS
+PRIOR_EPSILON = GUIDED_FILTER_EPS
 # The mask band (``mask_band_radius``): soft transition of 1 coefficient pixel (4 px).
 MASK_BAND_RAMP = 1
 # Coefficient maps are at 1/4 resolution (the paper's two x4 heads).
@@ -194,6 +195,10 @@ class IGFGenerator(MattingGenerator):
 
     size_multiple = 32
     condition_name = "mask"
+    # Layers kept float32 in int8 TFLite exports (keras_matting.export.tflite): the
+    # guided-filter coefficients (phi_ab: the correction to them) and their application
+    # need float precision.
+    float32_layers = ("phi_ab", "prior_down", "prior_ab", "prior_add", "mask_band", "alpha")
 
     def __init__(
         self,
@@ -268,7 +273,8 @@ class IGFGenerator(MattingGenerator):
             )([coeffs, low])
         # The two right-most x4 bilinear upsamplings (of A and of B) and
         # alpha = sum_c A_c I_c + B at full resolution, clipped to [0, 1].
-        alpha = GuidedLinearTransform(clip=True, name="alpha")([inputs, coeffs])
+        # float32 under a mixed dtype policy too: predict_alpha returns float32 alphas.
+        alpha = GuidedLinearTransform(clip=True, dtype="float32", name="alpha")([inputs, coeffs])
         super().__init__(inputs=inputs, outputs=alpha, **kwargs)
 
         # === Config ===

@@ -65,6 +65,11 @@ def boundary_weight(alpha, mask, threshold=0.01, dilation=7):
     The dilation (paper: "an addition morphological dilation with a 7x7
     kernel") is a 7x7 stride-1 'same' max-pool of the binary map; the map is
     built from targets only, so no gradient flows through it.
+
+    Follows the formula, not the prose of section 3.2, which says the map is "1 for
+    the same values in ground truth and mask and 0 for the other pixels": that
+    would weight the pixels the mask already gets right, against the stated aim
+    of focusing "on the boundary of foreground object". 1 where they differ.
     """
     diff = ops.cast(ops.abs(alpha - mask) > threshold, alpha.dtype)
     return ops.max_pool(diff, pool_size=dilation, strides=1, padding="same")
@@ -120,17 +125,6 @@ def gradient_penalty_from_gradients(gradients):
     return ops.mean(ops.square(norms - 1.0))
 
 
-def unknown_region(mask, kernel_size=20):
-    """Unknown region of the paper's evaluation: dilate(M, 20) - erode(M, 20).
-
-    Max-pool based dilation/erosion with a 20x20 'same' window (section 4.2);
-    returns a float map in {0, 1}.
-    """
-    dilated = ops.max_pool(mask, pool_size=kernel_size, strides=1, padding="same")
-    eroded = -ops.max_pool(-mask, pool_size=kernel_size, strides=1, padding="same")
-    return dilated - eroded
-
-
 __all__ = [
     "boundary_weight",
     "gabor_filter_bank",
@@ -141,5 +135,4 @@ __all__ = [
     "local_loss",
     "lsgan_discriminator_loss",
     "lsgan_generator_loss",
-    "unknown_region",
 ]

@@ -13,6 +13,7 @@ def _dataset(batch):
 
 
 @pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.slow
 def test_fit_two_steps_updates_both_networks(jit_compile):
     model = make_tiny_alphagan()
     model.compile(jit_compile=jit_compile)
@@ -29,6 +30,7 @@ def test_fit_two_steps_updates_both_networks(jit_compile):
         )
 
 
+@pytest.mark.slow
 def test_evaluate_reports_unknown_region_sad_and_mse():
     model = make_tiny_alphagan()
     model.compile()
@@ -53,6 +55,7 @@ def test_other_backgrounds_never_reuse_own_for_batches_over_one():
     np.testing.assert_array_equal(model._other_backgrounds(bg[:1]).numpy(), bg[:1])
 
 
+@pytest.mark.slow
 def test_keras_round_trip_of_compiled_trainer(tmp_path):
     model = make_tiny_alphagan(seed=5)
     model.compile(

@@ -9,6 +9,8 @@ from keras_matting.layers.max_unpooling_2d import MaxUnpooling2D
 from keras_matting.models.alphagan import AlphaGANGenerator
 from keras_matting.models.backbones import DilatedResNetBackbone
 
+to_np = keras.ops.convert_to_numpy
+
 
 def _inputs(n, h, w, seed=0):
     rng = np.random.default_rng(seed)
@@ -18,6 +20,7 @@ def _inputs(n, h, w, seed=0):
 
 
 @pytest.mark.parametrize("size", [(320, 320), (333, 517)])
+@pytest.mark.slow
 def test_predict_alpha_any_size(tiny_generator, size):
     image, trimap = _inputs(1, *size)
     alpha = tiny_generator.predict_alpha(image[0], trimap[0, ..., 0])
@@ -25,7 +28,7 @@ def test_predict_alpha_any_size(tiny_generator, size):
     assert np.all(alpha >= 0) and np.all(alpha <= 1)
     # reference: reflect-pad to a multiple of 8, run the model eagerly, crop
     padded, _ = pad_to_multiple(tf.constant(np.concatenate([image, trimap], -1)), 8)
-    want = crop_to_size(tiny_generator(padded), size).numpy()[0, ..., 0]
+    want = crop_to_size(to_np(tiny_generator(padded.numpy())), size)[0, ..., 0]
     np.testing.assert_allclose(alpha, want, atol=1e-5)
 
 
@@ -35,7 +38,7 @@ def test_direct_call_shape_and_batch(tiny_generator):
     assert tuple(out.shape) == (2, 40, 56, 1)
     batch = tiny_generator.predict_alpha(image, trimap)
     assert batch.shape == (2, 40, 56)
-    np.testing.assert_allclose(batch, out.numpy()[..., 0], atol=1e-5)
+    np.testing.assert_allclose(batch, to_np(out)[..., 0], atol=1e-5)
     assert isinstance(tiny_generator.get_layer("unpooling"), MaxUnpooling2D)
 
 
@@ -53,9 +56,11 @@ def test_keras_round_trip(tiny_generator, tmp_path):
     loaded = keras.saving.load_model(path, safe_mode=True)
     assert isinstance(loaded, AlphaGANGenerator)
     assert loaded.get_config() == tiny_generator.get_config()
-    np.testing.assert_array_equal(loaded(x).numpy(), tiny_generator(x).numpy())
+    np.testing.assert_array_equal(to_np(loaded(x)), to_np(tiny_generator(x)))
 
 
+@pytest.mark.tf_only
+@pytest.mark.slow
 def test_tflite_builtins_export(tiny_generator, tmp_path):
     from ai_edge_litert.interpreter import Interpreter
 
@@ -79,6 +84,8 @@ def test_tflite_builtins_export(tiny_generator, tmp_path):
     assert not any(name.startswith("Flex") for name in op_names)
 
 
+@pytest.mark.tf_only
+@pytest.mark.slow
 def test_onnx_export_dynamic_size(tiny_generator):
     import onnxruntime
     import tf2onnx

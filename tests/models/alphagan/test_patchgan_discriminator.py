@@ -1,10 +1,12 @@
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_matting.models.alphagan import PatchGANDiscriminator
 
 
+@pytest.mark.tf_only
 def test_default_is_70x70_patchgan():
     keras.utils.set_random_seed(0)
     d = PatchGANDiscriminator()
@@ -20,6 +22,8 @@ def test_default_is_70x70_patchgan():
     assert rows.max() - rows.min() + 1 == 70 and cols.max() - cols.min() + 1 == 70
 
 
+@pytest.mark.tf_only
+@pytest.mark.slow
 def test_tiny_round_trip_and_export(tmp_path):
     import onnxruntime
     import tf2onnx

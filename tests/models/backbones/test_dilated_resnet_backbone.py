@@ -67,9 +67,10 @@ def test_resnet50_preset_names_and_weight_copy(tmp_path):
     assert backbone.count_params() == source.count_params() - 2049000 + 7 * 7 * 64
 
     backbone.load_resnet50_weights(str(path))
-    kernel = backbone.get_layer("conv1_conv").kernel.numpy()
+    to_np = keras.ops.convert_to_numpy
+    kernel = to_np(backbone.get_layer("conv1_conv").kernel)
     np.testing.assert_array_equal(
-        kernel[:, :, :3], source.get_layer("conv1_conv").kernel.numpy()[:, :, ::-1]
+        kernel[:, :, :3], to_np(source.get_layer("conv1_conv").kernel)[:, :, ::-1]
     )
     np.testing.assert_array_equal(kernel[:, :, 3], 0.0)
 
@@ -79,8 +80,8 @@ def test_resnet50_preset_names_and_weight_copy(tmp_path):
     ours = keras.Model(backbone.input, backbone.get_layer("conv3_block4_out").output)
     theirs = keras.Model(source.input, source.get_layer("conv3_block4_out").output)
     np.testing.assert_allclose(
-        ours(np.concatenate([rgb, trimap], -1)).numpy(),
-        theirs(rgb[..., ::-1].copy()).numpy(), rtol=1e-4, atol=1e-4,
+        to_np(ours(np.concatenate([rgb, trimap], -1))),
+        to_np(theirs(rgb[..., ::-1].copy())), rtol=1e-4, atol=1e-4,
     )
 
     tiny = _tiny()

@@ -43,12 +43,13 @@ def tiny_igf(seed=0):
 
 
 @pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.slow
 def test_fit_two_steps(jit_compile):
     igf = tiny_igf()
     igf.compile(jit_compile=jit_compile)
     before = [v.numpy().copy() for v in igf.generator.trainable_variables]
     d_before = [v.numpy().copy() for v in igf.discriminator.trainable_variables]
-    history = igf.fit(batches(), epochs=1, verbose=0).history
+    history = igf.fit(batches(), epochs=1, verbose=0, shuffle=False).history
     for name in ("g_loss", "d_loss", "global_loss", "local_loss", "gabor_loss", "gradient_penalty"):
         assert np.isfinite(history[name][-1]), name
     assert history["gradient_penalty"][-1] > 0.0
@@ -68,23 +69,6 @@ def test_evaluate_reports_unknown_region_errors():
     for logs in (with_trimap, from_mask):
         assert set(logs) >= {"sad", "mse"}
         assert np.isfinite(logs["sad"]) and logs["sad"] > 0 and 0 < logs["mse"] <= 1
-
-
-def test_gradient_penalty_is_positive_and_seeded():
-    igf = tiny_igf()
-    rng = np.random.default_rng(1)
-    image = rng.random((2, SIZE, SIZE, 3)).astype("float32")
-    mask = (rng.random((2, SIZE, SIZE, 1)) > 0.5).astype("float32")
-    alpha = rng.random((2, SIZE, SIZE, 1)).astype("float32")
-    pred = rng.random((2, SIZE, SIZE, 1)).astype("float32")
-    gp = float(igf.gradient_penalty(image, mask, alpha, pred))
-    assert np.isfinite(gp) and gp > 0.0
-
-
-def test_call_runs_the_generator():
-    igf = tiny_igf()
-    x = np.random.default_rng(0).random((1, SIZE, SIZE, 4)).astype("float32")
-    np.testing.assert_array_equal(igf(x).numpy(), igf.generator(x).numpy())
 
 
 def test_keras_round_trip(tmp_path):

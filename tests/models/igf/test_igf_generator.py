@@ -8,6 +8,7 @@ from keras_matting.models.igf import IGFGenerator
 
 PAPER_GENERATOR_PARAMS = 59_466
 TINY = {"encoder_channels": (4, 4, 4, 8, 8), "decoder_channels": (8, 4, 4)}
+to_np = keras.ops.convert_to_numpy
 
 
 def trainable_params(model):
@@ -71,7 +72,7 @@ def test_predict_alpha_equals_call_on_multiples():
     image, mask = sample(64, 96)
     np.testing.assert_allclose(
         gen.predict_alpha(image, mask),
-        gen(np.concatenate([image, mask], -1)).numpy()[..., 0],
+        to_np(gen(np.concatenate([image, mask], -1)))[..., 0],
         atol=1e-6,
     )
 
@@ -81,10 +82,10 @@ def test_output_is_linear_model_of_the_image():
     gen = IGFGenerator(**TINY)
     x = np.concatenate(sample(32, 32), axis=-1)
     head = keras.Model(gen.input, gen.get_layer("phi_ab").output)
-    coeffs = head(x).numpy()
+    coeffs = to_np(head(x))
     up = tf.image.resize(coeffs, (32, 32), method="bilinear").numpy()
     expected = np.clip((up[..., :3] * x[..., :3]).sum(-1, keepdims=True) + up[..., 3:], 0, 1)
-    np.testing.assert_allclose(gen(x).numpy(), expected, atol=1e-5)
+    np.testing.assert_allclose(to_np(gen(x)), expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("prior", [False, True])
@@ -97,7 +98,7 @@ def test_keras_round_trip(tmp_path, prior):
     loaded = keras.saving.load_model(path, safe_mode=True)
     assert isinstance(loaded, IGFGenerator)
     assert loaded.get_config() == gen.get_config()
-    np.testing.assert_array_equal(loaded(x).numpy(), gen(x).numpy())
+    np.testing.assert_array_equal(to_np(loaded(x)), to_np(gen(x)))
 
 
 def _frozen(model, shape, name="x"):
@@ -107,7 +108,9 @@ def _frozen(model, shape, name="x"):
     return fn, convert_variables_to_constants_v2(fn.get_concrete_function())
 
 
+@pytest.mark.tf_only
 @pytest.mark.parametrize("prior", [False, True])
+@pytest.mark.slow
 def test_tflite_builtins_parity(prior):
     from ai_edge_litert.interpreter import Interpreter
 
@@ -127,7 +130,9 @@ def test_tflite_builtins_parity(prior):
     assert "CUSTOM" not in ops and not any(op.startswith("Flex") for op in ops), ops
 
 
+@pytest.mark.tf_only
 @pytest.mark.parametrize("prior", [False, True])
+@pytest.mark.slow
 def test_onnx_parity(prior):
     import onnxruntime as ort
     import tf2onnx
@@ -143,20 +148,32 @@ def test_onnx_parity(prior):
     np.testing.assert_allclose(out, gen(x).numpy(), atol=1e-4)
 
 
-def test_guided_filter_prior_starts_as_the_fast_guided_filter():
-    from keras_matting.layers import FastGuidedFilter
-
-    gen = IGFGenerator(**TINY, guided_filter_prior=True)
-    assert trainable_params(gen) == trainable_params(IGFGenerator(**TINY))  # no new weights
+def _prior_scene():
     rng = np.random.default_rng(1)
     image = rng.random((1, 128, 160, 3)).astype("float32")
     yy, xx = np.mgrid[:128, :160]
     mask = (((yy - 64) ** 2 + (xx - 70) ** 2) < 45**2).astype("float32")[None, ..., None]
     image[..., 0] = 0.6 * image[..., 0] + 0.4 * mask[..., 0]  # an edge to follow
-    expected = FastGuidedFilter(radius=64, epsilon=1e-5, subsample=4)([image, mask]).numpy()
-    out = gen(np.concatenate([image, mask], axis=-1)).numpy()
+    return image, mask
+
+
+@pytest.mark.slow
+def test_guided_filter_prior_starts_as_the_fast_guided_filter():
+    from keras_matting.layers import FastGuidedFilter
+
+    gen = IGFGenerator(**TINY, guided_filter_prior=True)
+    assert trainable_params(gen) == trainable_params(IGFGenerator(**TINY))  # no new weights
+    image, mask = _prior_scene()
+    expected = to_np(FastGuidedFilter(radius=64, epsilon=1e-5, subsample=4)([image, mask]))
+    out = to_np(gen(np.concatenate([image, mask], axis=-1)))
     np.testing.assert_allclose(out, np.clip(expected, 0, 1), atol=2e-4)
-    # and it learns a correction: phi_AB receives gradients
+
+
+@pytest.mark.tf_only
+def test_guided_filter_prior_learns_a_correction():
+    gen = IGFGenerator(**TINY, guided_filter_prior=True)
+    image, mask = _prior_scene()
+    # phi_AB receives gradients
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(tf.abs(gen(np.concatenate([image, mask], -1), training=True) - 0.5))
     grad = tape.gradient(loss, gen.get_layer("phi_ab").kernel)

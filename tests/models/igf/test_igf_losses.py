@@ -1,9 +1,9 @@
 import math
 
 import cv2
+import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_matting.models.igf import igf_losses as L
 
@@ -49,12 +49,12 @@ def test_global_and_local_loss():
     mask = np.zeros_like(alpha)
     pred = np.full_like(alpha, 0.5)
     assert float(L.global_loss(alpha, pred)) == pytest.approx(0.5)
-    weight = L.boundary_weight(alpha, mask).numpy()[0, ..., 0]
+    weight = keras.ops.convert_to_numpy(L.boundary_weight(alpha, mask))[0, ..., 0]
     assert weight.sum() == 49 and weight[7:14, 7:14].all()  # dilated 7x7
     assert float(L.local_loss(alpha, pred, mask)) == pytest.approx(49 * 0.5 / 441)
     # below the 0.01 threshold the difference map ignores the pixel
     alpha[0, 10, 10, 0] = 0.005
-    assert float(L.boundary_weight(alpha, mask).numpy().sum()) == 0.0
+    assert float(keras.ops.convert_to_numpy(L.boundary_weight(alpha, mask)).sum()) == 0.0
 
 
 def test_lsgan_losses():
@@ -69,14 +69,3 @@ def test_gradient_penalty_from_gradients():
     assert float(L.gradient_penalty_from_gradients(g)) == pytest.approx(2.5, rel=1e-5)
 
 
-def test_unknown_region_is_dilation_minus_erosion():
-    mask = np.zeros((1, 64, 64, 1), "float32")
-    mask[0, 20:44, 20:44] = 1.0
-    unknown = L.unknown_region(mask).numpy()[0, ..., 0]
-    kernel = np.ones((20, 20), np.uint8)
-    m = mask[0, ..., 0].astype(np.uint8)
-    # cv2 anchors even kernels like TF's 'same' max-pool only up to one pixel: compare areas
-    ref = cv2.dilate(m, kernel) - cv2.erode(m, kernel)
-    assert unknown.sum() == ref.sum()
-    assert set(np.unique(unknown)) <= {0.0, 1.0}
-    assert tf.reduce_all(tf.equal(unknown[32, 32], 0.0))
