@@ -54,12 +54,17 @@ def test_filtered_stderr_drops_noise_at_the_descriptor_and_keeps_the_rest(capfd,
     assert capfd.readouterr().err == STARTUP[0] + "\n"
 
 
-def _predict(tmp_path, *extra, env=None):
+# the shipped IGF through Keras/TensorFlow (``--model igf`` runs LiteRT, no TensorFlow)
+KERAS_IGF = os.path.join(ROOT, "keras_matting", "saved_models", "igf.keras")
+LITERT_LINE = "Created TensorFlow Lite XNNPACK delegate"
+
+
+def _predict(tmp_path, *extra, env=None, model=KERAS_IGF):
     env = {k: v for k, v in (env or os.environ).items()
            if k not in ("TF_CPP_MIN_LOG_LEVEL", VERBOSE_ENV)}
-    out = tmp_path / f"out{len(extra)}"
+    out = tmp_path / f"out{len(extra)}{os.path.basename(model)}"
     return subprocess.run(
-        [sys.executable, "-m", "keras_matting", "predict", "--model", "igf",
+        [sys.executable, "-m", "keras_matting", "predict", "--model", model,
          "--image", os.path.join(LEMUR, "image.png"), "--mask", os.path.join(LEMUR, "mask.png"),
          "--out", str(out), *extra],
         capture_output=True, text=True, env=env, timeout=300, cwd=ROOT,
@@ -87,3 +92,11 @@ def test_predict_prints_only_its_own_lines_unless_verbose(tmp_path):
     assert loud.returncode == 0, loud.stderr[-2000:]
     if raw_lines:  # they come back with --verbose
         assert any(TF_LINE.search(line) for line in loud.stderr.splitlines()), loud.stderr
+
+    # the LiteRT path: its delegate announcement is hidden too, and shown with --verbose
+    quiet = _predict(tmp_path, model="igf")
+    assert quiet.returncode == 0 and quiet.stdout.startswith("wrote "), quiet.stderr[-2000:]
+    assert LITERT_LINE not in quiet.stderr and not quiet.stderr.strip(), quiet.stderr
+    loud = _predict(tmp_path, "--verbose", model="igf")
+    assert loud.returncode == 0, loud.stderr[-2000:]
+    assert LITERT_LINE in loud.stderr, loud.stderr
