@@ -94,7 +94,7 @@ def run_benchmark(generator, config, note=None):
     from keras_matting.benchmark.flops import generator_gflops
     from keras_matting.export.onnx import export_onnx
     from keras_matting.export.serving import condition_name
-    from keras_matting.export.tflite import export_tflite
+    from keras_matting.export.tflite import export_tflite, needs_packed_int8
 
     log = config.log
     condition = condition_name(generator)
@@ -132,6 +132,8 @@ def run_benchmark(generator, config, note=None):
                     quantize = key.split("-", 1)[1]
                     packed = quantize == "packed"
                     quantize = "none" if packed else quantize
+                    if quantize == "int8" and needs_packed_int8(generator):
+                        packed, label = True, f"{label}, packed 4-channel input"
                     log(f"converting {label} ...")
                     spec["model"] = export_tflite(
                         generator, os.path.join(workdir, f"{key}.tflite"), size=config.size,

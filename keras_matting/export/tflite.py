@@ -89,6 +89,14 @@ def convert_to_tflite(
         )
     if output not in ("alpha", "coefficients"):
         raise MattingInputError(f"unknown output {output!r}: use alpha or coefficients")
+    if quantize == "int8" and not packed and output == "alpha" and needs_packed_int8(generator):
+        # Measured (TF 2.21): an IGF with the guided-filter prior and two inputs stops the
+        # quantiser on "scale out of expressed type range" and crashes the process (no
+        # exception to catch) at 256x256 and above; with the packed input it converts.
+        raise MattingInputError(
+            f"int8 export of {type(generator).__name__} with the guided-filter prior needs "
+            "the packed input: add --packed-input (packed=True; one 4-channel image_mask "
+            "input)")
     if size is not None and batch is None:
         batch = 1
     specs = serving_specs(generator, size=size, batch=batch, packed=packed)
@@ -162,6 +170,12 @@ def convert_to_tflite(
             f"cannot convert {type(generator).__name__} to TFLite with builtin ops only: "
             f"{reason}; export a fixed --size or use --format onnx / saved_model"
         ) from None
+
+
+def needs_packed_int8(generator):
+    """True when ``generator`` has a guided-filter prior (``GuidedFilterCoefficients``):
+    its int8 TFLite export takes the packed input (see :func:`convert_to_tflite`)."""
+    return any(type(layer).__name__ == "GuidedFilterCoefficients" for layer in generator.layers)
 
 
 def _float_only_nodes(generator, concrete_function):

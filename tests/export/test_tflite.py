@@ -184,3 +184,12 @@ def test_coefficients_output_matches_the_generator(igf_generator):
 def test_coefficients_output_refused_without_coefficients(alphagan_generator):
     with pytest.raises(MattingInputError, match="no coefficient output"):
         convert_to_tflite(alphagan_generator, output="coefficients")
+
+
+def test_int8_with_the_prior_needs_the_packed_input():
+    from keras_matting.models.igf import IGFGenerator
+
+    generator = IGFGenerator(encoder_channels=(4, 4, 4, 8, 8), decoder_channels=(8, 4, 4),
+                             guided_filter_prior=True)
+    with pytest.raises(MattingInputError, match="--packed-input"):
+        convert_to_tflite(generator, size=(64, 64), quantize="int8")
