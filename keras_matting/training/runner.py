@@ -27,7 +27,7 @@ from keras_matting.errors import MattingInputError
 from keras_matting.tempfiles import atomic_save, remove_stale_temporaries, write_json_atomic
 from keras_matting.training.alphagan_recipe import AlphaGANRecipe, has_val_folder
 from keras_matting.training.igf_recipe import IGFRecipe
-from keras_matting.training.recipe_config import validate_config
+from keras_matting.training.recipe_config import check_data_flags, validate_config
 
 RECIPES = {recipe.name: recipe for recipe in (IGFRecipe, AlphaGANRecipe)}
 
@@ -330,6 +330,8 @@ def run_recipe(recipe, config):
     already trained all its steps says it is finished and returns its recorded history.
     """
     validate_config(config)
+    # the CLI checks these too; a Python caller gets the same one line before any work
+    config = check_data_flags(config, recipe.name)
     if getattr(config, "lr_decay", "cosine") not in LR_DECAYS:
         raise MattingInputError(
             f"--lr-decay {config.lr_decay!r}: use one of {', '.join(LR_DECAYS)}")

@@ -280,3 +280,13 @@ def test_smoke_recipe_trains_under_a_mixed_dtype_policy(recipe, policy, tmp_path
         condition[8:24, 8:24] = 0.5
     alpha = generator.predict_alpha(np.full((32, 32, 3), 0.5, "float32"), condition)
     assert alpha.dtype == np.float32 and np.isfinite(alpha).all()
+
+
+def test_run_recipe_from_python_checks_the_data_flags_first(tmp_path):
+    from keras_matting.training.runner import run_recipe
+
+    out = tmp_path / "run"
+    recipe, config = train.parse_args(["igf", "--output-dir", str(out)])
+    with pytest.raises(MattingInputError, match="--bg-dir") as exc:
+        run_recipe(recipe, config)
+    assert "\n" not in str(exc.value) and not out.exists()
