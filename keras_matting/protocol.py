@@ -127,11 +127,11 @@ def trimap_from_mask(mask, pixels):
     return np.where(fg, 1.0, np.where(band, 0.5, 0.0)).astype(np.float32)
 
 
-def unknown_region(trimap):
-    """Float mask of the unknown region of a unit trimap tensor (``keras.ops``)."""
+def unknown_region(trimap, dtype="float32"):
+    """Mask (of ``dtype``) of the unknown region of a unit trimap tensor (``keras.ops``)."""
     from keras import ops
 
-    return ops.cast(ops.logical_and(trimap >= UNKNOWN_LOW, trimap <= UNKNOWN_HIGH), "float32")
+    return ops.cast(ops.logical_and(trimap >= UNKNOWN_LOW, trimap <= UNKNOWN_HIGH), dtype)
 
 
 def composite(alpha, fg, bg):

@@ -55,6 +55,7 @@ def _one_op_models(content):
     graph = model.subgraphs[0]
     operators, inputs, outputs = graph.operators, graph.inputs, graph.outputs
     names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    types = {v: k.lower() for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
     model.signatureDefs = []
 
     def constant(index):
@@ -71,10 +72,8 @@ def _one_op_models(content):
             builder = flatbuffers.Builder(1024)
             builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
             out = graph.tensors[op.outputs[0]]
-            dtype = {v: k for k, v in vars(schema.TensorType).items()
-                     if not k.startswith("_")}.get(out.type, "?")
             yield (k, names.get(builtin, str(builtin)), tuple(int(s) for s in out.shape),
-                   dtype.lower(), bytes(builder.Output()))
+                   types.get(out.type, "?"), bytes(builder.Output()))
     finally:
         graph.operators, graph.inputs, graph.outputs = operators, inputs, outputs
 

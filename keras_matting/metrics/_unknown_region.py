@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_matting.protocol import UNKNOWN_HIGH, UNKNOWN_LOW
+from keras_matting.protocol import unknown_region
 
 
 def _squeeze_channel(x, what):
@@ -38,7 +38,7 @@ def split_inputs(y_true, y_pred, trimap, dtype):
     if "int" in keras.backend.standardize_dtype(trimap.dtype):
         trimap = ops.cast(trimap, dtype) / 255.0
     trimap = ops.cast(trimap, dtype)
-    unknown = ops.cast(ops.logical_and(trimap >= UNKNOWN_LOW, trimap <= UNKNOWN_HIGH), dtype)
+    unknown = unknown_region(trimap, dtype)
     return ops.cast(alpha_true, dtype), ops.cast(alpha_pred, dtype), unknown
 
 
