@@ -14,7 +14,7 @@ tf.data private thread pool and TensorFlow's op pools are sized to the CPUs this
 may use. ``--repeats`` timed runs give a median; "per CPU-second" divides the samples by
 the CPU time of this process (all threads), which other jobs on a shared machine do not
 inflate. ``--cache false`` decodes every sample (what a dataset too large for the
-in-memory cache costs); ``--stages`` gives the CPU milliseconds of each step of one
+in-memory cache costs), ``--cache file`` reads a file cache (``--cache DIR`` of the recipes); ``--stages`` gives the CPU milliseconds of each step of one
 sample (decode, resize, rotation, mask, crops, hue, composite).
 
     taskset -c 0   python benchmarks/data_pipeline.py --crop-size 512 --models none --stages
@@ -22,6 +22,7 @@ sample (decode, resize, rotation, mask, crops, hue, composite).
 """
 
 import argparse
+import functools
 import os
 import statistics
 import tempfile
@@ -120,36 +121,61 @@ def _stages(fg_path, alpha_path, bg_path, crop_size, calls):
     both = tf.concat([tf.cast(fg, tf.float32), tf.cast(alpha, tf.float32)], -1)
     short = tf.function(lambda: tf_utils.resize_short_side(both, igf.IGF_SHORT_SIDE))
     small = tf.cast(tf.clip_by_value(tf.round(short()), 0.0, 255.0), tf.uint8)
-    angle = tf.constant(igf.IGF_ROTATIONS[2])
-    rotate = tf.function(lambda: igf._rotate(tf.cast(small, tf.float32), angle))
+    angle = igf.IGF_ROTATIONS[2]
     s_fg, s_alpha = small[..., :3], small[..., 3:]
-    a_np = s_alpha.numpy()
-    mask = tf.constant(igf._np_train_mask(a_np, 17, 17, False)[0])
-    side = tf.constant(igf.IGF_SHORT_SIDE)
-    zero = tf.constant(0)
+    a_np, fg_np, bg_np = s_alpha.numpy(), s_fg.numpy(), bg.numpy()
+    mask_np = igf._np_train_mask(a_np, 17, 17, False)[0]
+    side = igf.IGF_SHORT_SIDE
+    warp_args = (fg_np, a_np, mask_np, bg_np, angle, 0, 0, side, True, 0.5, 0.5, crop_size)
+    c_fg, c_alpha, c_mask, c_bg = igf._np_train_warp(*warp_args)
+    to_float = tf.function(lambda: [tf.cast(tf.constant(v), tf.float32) / 255.0
+                                     for v in (c_fg, c_alpha, c_mask, c_bg)])
+    c_fg, c_alpha, _, c_bg = to_float()
+    hue = tf.function(lambda: (tf.image.adjust_hue(c_fg, 0.05), tf.image.adjust_hue(c_bg, 0.05)))
+    comp = tf.function(lambda: composite(c_alpha, c_fg, c_bg))
+    realism = tf.function(lambda: igf._photo_realism(
+        tf_utils.KeyedRandom(0, 0, stream=2), {"fg": c_fg, "bg": c_bg, "alpha": c_alpha},
+        dict(igf.REALISM, harmonize=1.0, defocus=1.0, noise=1.0, jpeg=1.0),
+        igf.noise_bank(0, crop_size)))
+
+    # The same geometry in TensorFlow ops, as the pipeline did it before the one warp:
+    # rotation of the working-resolution image, then crop + antialiased resizes.
+    t = np.deg2rad(angle)
+    hw = np.array(small.shape[:2], np.float32)
+    cy, cx = (hw - 1.0) / 2.0
+    c, s_ = np.cos(t), np.sin(t)
+    transform = [c, -s_, cx - c * cx + s_ * cy, s_, c, cy - s_ * cx - c * cy, 0.0, 0.0]
+    rotate = tf.function(lambda: tf_utils.projective_transform(
+        tf.cast(small, tf.float32), transform, small.shape[:2], "BILINEAR", "CONSTANT"))
+    mask = tf.constant(mask_np)
+    zero, tside = tf.constant(0), tf.constant(side)
     rnd = tf_utils.KeyedRandom(0, 0)
 
     def crops():
-        return (igf._crop_resize(s_fg, zero, zero, side, crop_size),
-                igf._crop_resize(s_alpha, zero, zero, side, crop_size),
-                igf._crop_resize(mask, zero, zero, side, crop_size, method="nearest"),
-                igf._background_window(rnd, bg, tf.shape(s_alpha)[:2], zero, zero, side,
+        return (igf._crop_resize(s_fg, zero, zero, tside, crop_size),
+                igf._crop_resize(s_alpha, zero, zero, tside, crop_size),
+                igf._crop_resize(mask, zero, zero, tside, crop_size, method="nearest"),
+                igf._background_window(rnd, bg, tf.shape(s_alpha)[:2], zero, zero, tside,
                                        crop_size, centred=True))
 
-    c_fg, c_alpha, _, c_bg = tf.function(crops)()
-    c_fg, c_bg, c_alpha = c_fg / 255.0, c_bg / 255.0, c_alpha / 255.0
-    hue = tf.function(lambda: (tf.image.adjust_hue(c_fg, 0.05), tf.image.adjust_hue(c_bg, 0.05)))
-    comp = tf.function(lambda: composite(c_alpha, c_fg, c_bg))
     igf_rows = [
         ("decode fg + alpha PNG (once per image when cached)", _median_ms(decode, calls)),
         ("resize to shorter side 600 (once per image when cached)", _median_ms(short, calls)),
-        ("rotation (projective, fg + alpha)", _median_ms(rotate, calls)),
-        ("weak mask: dilate/erode + keep test (numpy, holds the GIL)",
+        ("weak mask: dilate/erode + keep test (OpenCV, releases the GIL)",
          _median_ms(lambda: igf._np_train_mask(a_np, 17, 17, False), calls)),
-        (f"crop + antialiased resize to {crop_size} (fg, alpha, mask, bg)",
-         _median_ms(tf.function(crops), calls)),
+        (f"one warp to {crop_size}: rotation + crop + resize + flip (fg, alpha, mask, bg; "
+         "OpenCV)", _median_ms(lambda: igf._np_train_warp(*warp_args), calls)),
+        ("uint8 to float", _median_ms(to_float, calls)),
         ("hue shift (fg, bg)", _median_ms(hue, calls)),
         ("composite", _median_ms(comp, calls)),
+    ]
+    reference_rows = [
+        ("photo realism (all four on): harmonise, defocus, noise, JPEG",
+         _median_ms(realism, calls)),
+        ("before: rotation in TF ops (ImageProjectiveTransformV3, fg + alpha)",
+         _median_ms(rotate, calls)),
+        (f"before: crop + antialiased resize to {crop_size} in TF ops (fg, alpha, mask, bg)",
+         _median_ms(tf.function(crops), calls)),
     ]
 
     dist = tf.constant(chessboard_distances_np(alpha.numpy()))
@@ -170,7 +196,7 @@ def _stages(fg_path, alpha_path, bg_path, crop_size, calls):
         (f"rest: rotation/crop warps to {crop_size}, background, flip, composite",
          max(whole - sum(parts), 0.0)),
     ]
-    return {"igf": igf_rows, "alphagan": alphagan_rows}
+    return {"igf": igf_rows, "alphagan": alphagan_rows}, {"igf": reference_rows}
 
 
 def _model_rate(name, batch, steps):
@@ -201,15 +227,19 @@ def main():
                         help="output side of both pipelines (default: each paper's, 512 / 320)")
     parser.add_argument("--pipelines", default="alphagan,igf")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs (median)")
-    parser.add_argument("--cache", default="auto", choices=("auto", "true", "false"))
+    parser.add_argument("--cache", default="auto",
+                        help="auto, true, false or a folder for a file cache (filled by the "
+                             "warm-up epoch; a temporary one for 'file')")
     parser.add_argument("--threads", type=int, default=None,
                         help="tf.data and op thread pools (default: the CPUs taskset allows)")
+    parser.add_argument("--realism", action="store_true",
+                        help="IGF with the photo-realism augmentations (--photo-realism)")
     parser.add_argument("--stages", action="store_true", help="per-step ms of one sample")
     parser.add_argument("--stage-calls", type=int, default=5)
     args = parser.parse_args()
     threads = args.threads or _cores()
     _limit_threads(threads)
-    cache = {"auto": "auto", "true": True, "false": False}[args.cache]
+    cache = {"auto": "auto", "true": True, "false": False}.get(args.cache, args.cache)
     crop = {} if args.crop_size is None else {"crop_size": args.crop_size}
 
     from keras_matting.data.alphagan_dataset import build_alphagan_dataset
@@ -217,6 +247,8 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         stats = write_dataset(tmp, args.samples, args.size, seed=0)
+        if cache == "file":
+            cache = os.path.join(tmp, "cache")
         print(
             f"synth: {args.samples} samples of {args.size} px at {stats['rate']:.2f} samples/s "
             f"({os.cpu_count()} CPU cores, {_cores()} allowed, {threads} threads, "
@@ -226,6 +258,10 @@ def main():
         fg_dir, alpha_dir = os.path.join(tmp, "fg"), os.path.join(tmp, "alpha")
         warmup = -(-args.samples // args.batch_size) + 2  # one epoch fills the cache
         builders = {"alphagan": build_alphagan_dataset, "igf": build_igf_dataset}
+        if args.realism:
+            from keras_matting.data.igf_dataset import REALISM
+
+            builders["igf"] = functools.partial(build_igf_dataset, realism=REALISM)
         pipelines = {
             name: _with_threads(builders[name](fg_dir, alpha_dir, bg, batch_size=args.batch_size,
                                                seed=0, cache=cache, **crop), threads)
@@ -257,7 +293,7 @@ def main():
                 from keras_matting.data.tf_utils import background_paths
 
                 bg_file = background_paths(bg)[0]
-            rows = _stages(os.path.join(fg_dir, names[0]), os.path.join(alpha_dir, names[0]),
+            rows, references = _stages(os.path.join(fg_dir, names[0]), os.path.join(alpha_dir, names[0]),
                            bg_file, args.crop_size or 512, args.stage_calls)
             for name, stage_rows in rows.items():
                 if name not in pipelines:
@@ -272,6 +308,8 @@ def main():
                       f"{cached:.1f} | {100 * cached / total:.0f}% |")
                 print(f"| total, not cached: {1000 / total:.1f} samples/s | {total:.1f} | 100% |",
                       flush=True)
+                for label, ms in references.get(name, ()):
+                    print(f"| (not in the total) {label} | {ms:.1f} | - |", flush=True)
 
 
 if __name__ == "__main__":

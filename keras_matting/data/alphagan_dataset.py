@@ -158,8 +158,10 @@ def build_alphagan_dataset(
         kernel_sizes: ``(min, max)`` trimap kernel size (paper: 2-20).
         rotation_stddev: standard deviation of the rotation in degrees (paper: 5).
         shuffle: visit foregrounds in a seeded random order each epoch.
-        cache: keep decoded foregrounds/backgrounds in memory: True, False or "auto"
-            (when they fit in 2 GiB).
+        cache: decode (and resize) each foreground and background once: True (in
+            memory), False, "auto" (in memory when they fit in a quarter of the
+            machine's memory) or a folder for a file cache (see
+            :func:`~keras_matting.data.tf_utils.cache_stream`).
 
     Returns:
         ``tf.data.Dataset`` of ``{"image", "trimap", "alpha", "fg", "bg"}``, float32,
@@ -193,8 +195,7 @@ def build_alphagan_dataset(
     # a sample needs an unknown pixel for the smallest kernel (else it is skipped)
     min_radius = kernel_sizes[0] // 2
     ds = ds.filter(lambda fg, a, d: tf.reduce_any(tf.cast(d[..., 1], tf.int32) <= min_radius))
-    if tf_utils.should_cache(cache, fg_paths, 6):
-        ds = ds.cache()
+    ds = tf_utils.cache_stream(ds, cache, fg_paths, 6, "foregrounds")
     if shuffle:
         ds = ds.shuffle(len(fg_paths), seed=seed, reshuffle_each_iteration=True)
     if repeat:

@@ -96,25 +96,107 @@ def _shape_of(path):
     return img.shape[:2]
 
 
-def should_cache(cache, paths, bytes_per_pixel, short_side=None, limit=DEFAULT_CACHE_BYTES):
-    """Decide whether a stream fits in memory (``cache`` True/False/"auto")."""
-    if cache in (True, False):
-        return cache
-    if cache != "auto":
-        raise MattingInputError(f"cache={cache!r}: use True, False or 'auto'")
+def memory_cache_limit():
+    """Bytes a decoded stream may keep in memory under ``cache="auto"``: a quarter of
+    the machine's memory, at least :data:`DEFAULT_CACHE_BYTES`."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return DEFAULT_CACHE_BYTES
+    return max(DEFAULT_CACHE_BYTES, total // 4)
+
+
+def _estimated_bytes(paths, bytes_per_pixel, short_side, max_short_side):
     h, w = _shape_of(paths[0])
+    if short_side is None and max_short_side is not None and min(h, w) > max_short_side:
+        short_side = max_short_side
     if short_side is not None:
         scale = short_side / min(h, w)
         h, w = h * scale, w * scale
-    return len(paths) * h * w * bytes_per_pixel <= limit
+    return len(paths) * h * w * bytes_per_pixel
 
 
-def background_stream(bg_paths, seed, cache):
-    """Infinite stream of decoded uint8 backgrounds in a seeded random order."""
+def _file_cache_prefix(folder, paths, what, settings):
+    """A cache file prefix that changes when the files or the settings change."""
+    import hashlib
+
+    digest = hashlib.sha256(repr(settings).encode())
+    for path in paths:
+        st = os.stat(path)
+        digest.update(f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return os.path.join(os.fspath(folder), f"{what}-{digest.hexdigest()[:16]}")
+
+
+def cache_stream(ds, cache, paths, bytes_per_pixel, what, short_side=None, max_short_side=None):
+    """Cache a stream of decoded images, so each file is decoded (and resized) once.
+
+    Args:
+        ds: the stream, one element per path.
+        cache: True (memory), False, ``"auto"`` (memory when the stream fits in
+            :func:`memory_cache_limit`; otherwise a note says each epoch decodes again)
+            or a folder: TensorFlow's file cache there, named after the files (path,
+            size, modification time) and the settings, so changed data is decoded anew.
+        paths: the stream's files (the first one's size estimates the whole).
+        bytes_per_pixel: of a decoded element.
+        what: a name for messages and cache files ("foregrounds", "backgrounds").
+        short_side, max_short_side: the resizing applied when decoding.
+    """
+    if cache is True or cache is False:
+        return ds.cache() if cache else ds
+    if cache == "auto":
+        need = _estimated_bytes(paths, bytes_per_pixel, short_side, max_short_side)
+        if need <= memory_cache_limit():
+            return ds.cache()
+        print(
+            f"note: the decoded {what} ({need / 2**30:.1f} GiB) exceed the memory cache "
+            f"({memory_cache_limit() / 2**30:.1f} GiB): each epoch decodes them again; "
+            "give a cache folder (--cache DIR) to decode them once",
+            flush=True,
+        )
+        return ds
+    if not isinstance(cache, (str, os.PathLike)):
+        raise MattingInputError(f"cache={cache!r}: use True, False, 'auto' or a folder")
+    folder = os.fspath(cache)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise MattingInputError(
+            f"{folder}: cannot create the cache folder ({exc.strerror}); give a writable one"
+        ) from None
+    prefix = _file_cache_prefix(folder, paths, what, (bytes_per_pixel, short_side, max_short_side))
+    for name in os.listdir(folder):
+        if name.startswith(os.path.basename(prefix)) and name.endswith(".lockfile"):
+            raise MattingInputError(
+                f"{os.path.join(folder, name)}: another run is writing this cache, or one "
+                "was stopped while writing it; if no other run uses it, delete that file"
+            )
+    return ds.cache(prefix)
+
+
+def shrink_short_side(img, short):
+    """uint8 ``img`` area-resized so its shorter side is ``short``, if it is longer."""
+    hw = tf.shape(img)[:2]
+    return tf.cond(
+        tf.reduce_min(hw) > short,
+        lambda: tf.cast(tf.round(resize_short_side(tf.cast(img, tf.float32), short)), tf.uint8),
+        lambda: img,
+    )
+
+
+def background_stream(bg_paths, seed, cache, short_side=None):
+    """Infinite stream of decoded uint8 backgrounds in a seeded random order.
+
+    ``short_side``: backgrounds with a longer shorter side are area-resized to it when
+    decoded (what is cached), for pipelines that never need more.
+    """
+
+    def load(path):
+        img = decode_image(path, 3)
+        return img if short_side is None else shrink_short_side(img, short_side)
+
     ds = tf.data.Dataset.from_tensor_slices(bg_paths)
-    ds = ds.map(lambda p: decode_image(p, 3), num_parallel_calls=tf.data.AUTOTUNE)
-    if should_cache(cache, bg_paths, 3):
-        ds = ds.cache()
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = cache_stream(ds, cache, bg_paths, 3, "backgrounds", max_short_side=short_side)
     ds = ds.shuffle(len(bg_paths), seed=seed, reshuffle_each_iteration=True)
     return ds.repeat()
 

@@ -31,10 +31,11 @@ def convert_to_onnx(generator, size=None, batch=None, opset=DEFAULT_OPSET):
     import tensorflow as tf
     import tf2onnx
 
-    from keras_matting.export.serving import padded_alpha, serving_specs
+    from keras_matting.export.serving import float32_generator, padded_alpha, serving_specs
 
     if opset < 17:
         raise ValueError(f"opset must be >= 17, got {opset}")
+    generator = float32_generator(generator)
     specs = serving_specs(generator, size=size, batch=batch)
     fn = tf.function(
         lambda image, guide: {"alpha": padded_alpha(generator, image, guide, robust=False)},

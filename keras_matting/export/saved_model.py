@@ -28,11 +28,13 @@ def _build_archive(generator):
 
     from keras_matting.export.serving import (
         condition_name,
+        float32_generator,
         padded_alpha,
         serving_specs,
         uint8_to_condition,
     )
 
+    generator = float32_generator(generator)
     name = condition_name(generator)
 
     def serve(image, condition):

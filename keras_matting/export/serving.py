@@ -6,7 +6,10 @@ Every export format (SavedModel, TFLite, ONNX) wraps the generator in the same f
   {0, 0.5, 1}) or ``mask`` (IGF, values {0, 1}) ``(N, H, W, 1)`` float32;
 - the two are concatenated, reflect-padded at the bottom/right to the generator's
   ``size_multiple`` (IGF 32, AlphaGAN 8), run, and the alpha is cropped back;
-- output ``alpha`` ``(N, H, W, 1)`` float32 in [0, 1].
+- output ``alpha`` ``(N, H, W, 1)`` float32 in [0, 1];
+- computed in float32: a generator built under a mixed dtype policy (``--dtype-policy
+  mixed_bfloat16`` / ``mixed_float16``, or a mixed global policy when it was loaded) is
+  exported as a float32 copy (:func:`float32_generator`).
 
 With a static size (fixed-size TFLite/ONNX) the padding is computed in Python: a size that
 is already a multiple has no pad or crop op at all. With a dynamic size, ``robust=True``
@@ -18,6 +21,7 @@ no control flow in the mobile graph.
 
 __all__ = [
     "condition_name",
+    "float32_generator",
     "packed_alpha",
     "padded_alpha",
     "serving_specs",
@@ -30,6 +34,31 @@ def condition_name(generator):
     from keras_matting.models.registry import condition_of
 
     return condition_of(generator)
+
+
+def float32_generator(generator):
+    """``generator`` if all its layers compute in float32, else a float32 copy of it.
+
+    Under a mixed policy the layers compute in bfloat16 / float16 (the variables are float32):
+    the TFLite converter finds no builtin kernels for their bfloat16 / float16 ops, tf2onnx
+    writes bfloat16 convolutions that onnxruntime refuses, and float16 compute changes the
+    alphas (measured on the smoke IGF: up to 6e-5 from float32). The copy is the generator
+    rebuilt from its config under the float32 policy, with the same weights.
+    """
+    import keras
+
+    layers = [generator, *getattr(generator, "layers", ())]
+    if all(layer.dtype_policy.compute_dtype == "float32" for layer in layers):
+        return generator
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        copy = keras.saving.deserialize_keras_object(
+            keras.saving.serialize_keras_object(generator))
+    finally:
+        keras.config.set_dtype_policy(previous)
+    copy.set_weights(generator.get_weights())
+    return copy
 
 
 def serving_specs(generator, size=None, batch=None, dtype="float32", packed=False):

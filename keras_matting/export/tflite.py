@@ -78,6 +78,7 @@ def convert_to_tflite(
     from keras_matting.export.calibration import representative_dataset
     from keras_matting.export.serving import (
         condition_name,
+        float32_generator,
         packed_alpha,
         padded_alpha,
         serving_specs,
@@ -97,6 +98,7 @@ def convert_to_tflite(
             f"int8 export of {type(generator).__name__} with the guided-filter prior needs "
             "the packed input: add --packed-input (packed=True; one 4-channel image_mask "
             "input)")
+    generator = float32_generator(generator)
     if size is not None and batch is None:
         batch = 1
     specs = serving_specs(generator, size=size, batch=batch, packed=packed)

@@ -85,10 +85,12 @@ class AlphaGANRecipe:
     @staticmethod
     def build_dataset(config, fg_dir, alpha_dir, seed):
         from keras_matting.data.alphagan_dataset import build_alphagan_dataset
+        from keras_matting.training.recipe_config import dataset_cache
 
         return build_alphagan_dataset(
             fg_dir, alpha_dir, config.bg_dir,
             batch_size=config.batch_size, crop_size=config.crop_size, seed=seed,
+            cache=dataset_cache(config),
         )
 
     @staticmethod

@@ -95,6 +95,7 @@ class IGFRecipe:
     @staticmethod
     def build_dataset(config, fg_dir, alpha_dir, seed):
         from keras_matting.data.igf_dataset import IGF_ROTATIONS, REALISM, build_igf_dataset
+        from keras_matting.training.recipe_config import dataset_cache
 
         return build_igf_dataset(
             fg_dir,
@@ -106,6 +107,7 @@ class IGFRecipe:
             seed=seed,
             rotations=IGF_ROTATIONS if config.rotations else (),
             realism=REALISM if config.photo_realism else None,
+            cache=dataset_cache(config),
         )
 
     # Sets that make `val_score` and the measure of each that is its band error: the

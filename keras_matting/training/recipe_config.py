@@ -29,6 +29,9 @@ class RecipeConfig:
     dataset_dir: typing.Optional[str] = None
     dataset_layout: str = "auto"
     bg_dir: typing.Optional[str] = None
+    # Decoded foregrounds/backgrounds: "auto" (in memory when they fit in a quarter of
+    # the memory), "memory", "none" or a folder for a file cache (decoded once).
+    cache: str = "auto"
     synthetic_count: int = 1000
     synthetic_size: int = 800
     val_dir: typing.Optional[str] = None
@@ -122,6 +125,11 @@ def validate_config(config):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise MattingInputError(f"{_flag(name)} {value!r}: must be a whole number >= 1")
     return config
+
+
+def dataset_cache(config):
+    """The data builders' ``cache`` argument for ``config.cache``."""
+    return {"auto": "auto", "memory": True, "none": False}.get(config.cache, config.cache)
 
 
 def check_data_flags(config, recipe_name):

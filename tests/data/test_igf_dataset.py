@@ -94,16 +94,95 @@ def test_evaluation_variant(train_dir):
 
 
 def test_rotation_about_the_centre_is_exact_at_90_degrees():
-    import tensorflow as tf
-
-    from keras_matting.data.igf_dataset import IGF_ROTATIONS, _rotate
+    from keras_matting.data.igf_dataset import IGF_ROTATIONS, _np_train_warp
 
     assert len(IGF_ROTATIONS) == 11 and 0.0 in IGF_ROTATIONS  # paper 4.1: 11 angles
-    x = np.random.default_rng(0).random((9, 9, 2)).astype(np.float32)
-    out = _rotate(tf.constant(x), tf.constant(90.0)).numpy()
-    # output (x, y) samples input (cx - (y - cy), cy + (x - cx)): a 90 degree turn
-    np.testing.assert_allclose(out, np.rot90(x, k=1, axes=(0, 1)), atol=1e-5)
-    np.testing.assert_allclose(_rotate(tf.constant(x), tf.constant(0.0)).numpy(), x, atol=1e-6)
+    rng = np.random.default_rng(0)
+    fg = rng.integers(0, 256, (9, 9, 3), dtype=np.uint8)
+    alpha = rng.integers(0, 256, (9, 9, 1), dtype=np.uint8)
+    mask = rng.integers(0, 2, (9, 9, 1), dtype=np.uint8)
+    bg = rng.integers(0, 256, (9, 9, 3), dtype=np.uint8)
+    for flip in (False, True):
+        # the whole 9x9 frame, unscaled: a quarter turn (and a mirror image) of each input
+        out = _np_train_warp(fg, alpha, mask, bg, 90.0, 0, 0, 9, flip, 0.0, 0.0, 9)
+        for got, x in zip(out[:3], (fg, alpha, mask), strict=True):
+            ref = np.rot90(x, k=1, axes=(0, 1))  # output (x, y) samples (cx - (y - cy), ...)
+            np.testing.assert_array_equal(got, ref[:, ::-1] if flip else ref)
+        np.testing.assert_array_equal(out[3], bg[:, ::-1] if flip else bg)  # not rotated
+
+
+def _ramp(h, w, gy, gx, c0):
+    """A linear image, where bilinear sampling is exact: value(x, y) = c0 + gy y + gx x."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    return c0 + gy * y + gx * x
+
+
+def test_one_warp_is_rotation_then_crop_then_resize_then_flip():
+    # Independent reference: each output pixel's source point, composed step by step
+    # (tf.image.resize half-pixel centres, then the rotation about the centre), on a
+    # linear image, so the expected value is the ramp at that point.
+    from keras_matting.data.igf_dataset import _np_train_warp
+
+    h, w, crop = 60, 80, 32
+    ramps = [(1.1, 0.9, 20.0), (-0.8, 1.2, 150.0), (0.5, -1.3, 200.0)]
+    fg = np.stack([_ramp(h, w, *r) for r in ramps], -1)
+    alpha = _ramp(h, w, 1.5, 0.7, 30.0)[..., None]
+    bg_h, bg_w = 30, 50
+    bg = np.stack([_ramp(bg_h, bg_w, *r) for r in [(2.0, 1.0, 10.0), (1.0, -2.0, 160.0),
+                                                     (-2.5, 1.5, 120.0)]], -1)
+    # float32 images: no rounding, so the only error is OpenCV's 1/32-pixel fixed-point
+    # coordinates (measured 0.14 at most here); a half-pixel shift would be 0.45-0.9
+    f32 = lambda v: v.astype(np.float32)  # noqa: E731
+    mask = np.ones((h, w, 1), np.uint8)
+    for degrees, y0, x0, side, flip in [(18.0, 5, 12, 44, False), (-30.0, 0, 20, 60, True),
+                                        (0.0, 3, 7, 50, True)]:
+        oy, ox = 0.3, 0.8
+        got = _np_train_warp(f32(fg), f32(alpha), mask, f32(bg), degrees, y0, x0, side, flip,
+                             oy, ox, crop)
+        u = np.arange(crop, dtype=np.float64)
+        uu = crop - 1 - u if flip else u
+        k = side / crop
+        xr = x0 + (uu[None, :] + 0.5) * k - 0.5  # rotated frame (resize: half-pixel centres)
+        yr = y0 + (u[:, None] + 0.5) * k - 0.5
+        t = np.deg2rad(degrees)
+        cy, cx = (h - 1) / 2, (w - 1) / 2
+        xs = np.cos(t) * (xr - cx) - np.sin(t) * (yr - cy) + cx
+        ys = np.sin(t) * (xr - cx) + np.cos(t) * (yr - cy) + cy
+        inside = (xs > 0.5) & (xs < w - 1.5) & (ys > 0.5) & (ys < h - 1.5)
+        assert inside.mean() > 0.5
+        for c, (gy, gx, c0) in enumerate(ramps):
+            ref = c0 + gy * ys + gx * xs
+            np.testing.assert_allclose(got[0][..., c][inside], ref[inside], atol=0.25)
+        np.testing.assert_allclose(got[1][..., 0][inside], (30 + 1.5 * ys + 0.7 * xs)[inside],
+                                   atol=0.25)
+        assert got[2][inside].min() == 1 and got[2][~inside & ((xs < -1) | (ys < -1))].max(
+            initial=0) == 0
+        # background: scaled to cover the 60x80 frame (sc = 2), window offset by (oy, ox)
+        # of the slack, the same crop, not rotated, flipped with the sample
+        sc = max(h / bg_h, w / bg_w)
+        by = (y0 + oy * (sc * bg_h - h)) / sc
+        bx = (x0 + ox * (sc * bg_w - w)) / sc
+        kb = side / sc / crop
+        xb = bx + (uu[None, :] + 0.5) * kb - 0.5
+        yb = by + (u[:, None] + 0.5) * kb - 0.5  # broadcasts with xb
+        for c, (gy, gx, c0) in enumerate([(2.0, 1.0, 10.0), (1.0, -2.0, 160.0),
+                                          (-2.5, 1.5, 120.0)]):
+            np.testing.assert_allclose(got[3][..., c], c0 + gy * yb + gx * xb, atol=0.25)
+
+
+def test_large_downscales_are_low_pass_filtered():
+    # a 1-pixel checkerboard reduced 3x: bilinear sampling alone lands on pixel centres
+    # (3u + 1) and keeps black and white (std 127); the area pre-filter averages 3x3
+    # blocks (113 or 142: std 14.5)
+    from keras_matting.data.igf_dataset import _np_train_warp
+
+    board = (np.indices((96, 96)).sum(0) % 2 * 255).astype(np.uint8)
+    fg = np.repeat(board[..., None], 3, -1)
+    out = _np_train_warp(fg, board[..., None], board[..., None] // 255, fg, 0.0, 0, 0, 96,
+                         False, 0.0, 0.0, 32)
+    for got in (out[0], out[1], out[3]):
+        assert abs(float(got.mean()) - 127.5) < 2 and got.std() < 20
+    assert set(np.unique(out[2])) <= {0, 1}  # the mask stays binary (nearest)
 
 
 @pytest.mark.slow

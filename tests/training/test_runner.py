@@ -290,3 +290,21 @@ def test_run_recipe_from_python_checks_the_data_flags_first(tmp_path):
     with pytest.raises(MattingInputError, match="--bg-dir") as exc:
         run_recipe(recipe, config)
     assert "\n" not in str(exc.value) and not out.exists()
+
+
+@pytest.mark.parametrize("recipe,module,builder", [
+    ("igf", "keras_matting.data.igf_dataset", "build_igf_dataset"),
+    ("alphagan", "keras_matting.data.alphagan_dataset", "build_alphagan_dataset"),
+])
+def test_cache_flag_reaches_the_data_builder(recipe, module, builder, monkeypatch, tmp_path):
+    import importlib
+
+    seen = []
+    monkeypatch.setattr(importlib.import_module(module), builder,
+                        lambda *a, **kw: seen.append(kw["cache"]))
+    folder = str(tmp_path / "cache")
+    for flag, expected in [("auto", "auto"), ("memory", True), ("none", False),
+                           (folder, folder)]:
+        recipe_cls, config = train.parse_args([recipe, "--cache", flag])
+        recipe_cls.build_dataset(config, "fg", "alpha", seed=0)
+        assert seen[-1] == expected

@@ -258,17 +258,24 @@ class IGFGenerator(MattingGenerator):
         coeffs = keras.layers.Conv2D(
             4, 3, padding="same", kernel_initializer=initializer, name="phi_ab"
         )(x)
+        # The prior and the band compute in float32 under a mixed dtype policy too: the
+        # prior's epsilon (1e-5) is below float16's resolution near 1 and its variances
+        # cancel (the float32 arithmetic is ill-conditioned already: README "Backends").
         if guided_filter_prior or mask_band_radius:
-            low = keras.layers.AveragePooling2D(COEFFICIENT_STRIDE, name="prior_down")(inputs)
+            low = keras.layers.AveragePooling2D(
+                COEFFICIENT_STRIDE, dtype="float32", name="prior_down"
+            )(inputs)
         if guided_filter_prior:
             prior = GuidedFilterCoefficients(
-                max(1, round(PRIOR_RADIUS / COEFFICIENT_STRIDE)), PRIOR_EPSILON, name="prior_ab"
+                max(1, round(PRIOR_RADIUS / COEFFICIENT_STRIDE)), PRIOR_EPSILON,
+                dtype="float32", name="prior_ab",
             )(low)
-            coeffs = keras.layers.Add(name="prior_add")([prior, coeffs])
+            coeffs = keras.layers.Add(dtype="float32", name="prior_add")([prior, coeffs])
         if mask_band_radius:
             coeffs = MaskBandBlend(
                 max(1, round(mask_band_radius / COEFFICIENT_STRIDE)),
                 ramp=MASK_BAND_RAMP,
+                dtype="float32",
                 name="mask_band",
             )([coeffs, low])
         # The two right-most x4 bilinear upsamplings (of A and of B) and

@@ -39,6 +39,28 @@ def test_spectral_normalisation_bounds_the_kernel_norm():
     assert sigma == pytest.approx(1.0, abs=0.05)
 
 
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_spectral_normalisation_stays_float32_under_mixed_policies(policy):
+    # A 1-channel kernel (the score layer) is normalised exactly by one power iteration:
+    # sigma = |W|. In float32 that is 1 to 1e-6; computed in float16 it was 0.86-0.98.
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        keras.utils.set_random_seed(0)
+        disc = IGFDiscriminator(filters=4, num_layers=2)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    x = np.random.default_rng(0).random((2, 32, 32, 5)).astype("float32")
+    scores = keras.ops.convert_to_numpy(disc(x, training=True))
+    assert np.isfinite(scores).all()
+    layers = [layer for layer in disc.layers if isinstance(layer, keras.layers.SpectralNormalization)]
+    assert all(layer.compute_dtype == "float32" for layer in layers)
+    assert layers[0].layer.compute_dtype == policy.split("_")[1]  # the convolution is mixed
+    kernel = keras.ops.convert_to_numpy(layers[-1].layer.kernel)
+    assert kernel.shape[-1] == 1
+    assert np.linalg.norm(kernel) == pytest.approx(1.0, abs=1e-4)
+
+
 def test_keras_round_trip(tmp_path):
     disc = IGFDiscriminator(filters=4, num_layers=2)
     x = np.random.default_rng(0).random((2, 32, 32, 5)).astype("float32")

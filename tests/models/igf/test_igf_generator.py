@@ -180,6 +180,34 @@ def test_guided_filter_prior_learns_a_correction():
     assert float(tf.reduce_max(tf.abs(grad))) > 0
 
 
+@pytest.mark.parametrize("policy, atol", [("mixed_float16", 1e-4), ("mixed_bfloat16", 5e-4)])
+def test_prior_and_band_compute_in_float32_under_mixed_policies(policy, atol):
+    """The prior's epsilon (1e-5) and window variances need float32: under a mixed policy
+    the network computes in 16 bits, the prior, the band and alpha in float32, and
+    alpha stays close to the float32 model's with the same weights."""
+    keras.utils.set_random_seed(0)
+    ref = IGFGenerator(**TINY, guided_filter_prior=True, mask_band_radius=8)
+    phi = ref.get_layer("phi_ab")  # zeros at first: give the network a say
+    rng = np.random.default_rng(3)
+    phi.kernel.assign(rng.normal(0.0, 0.05, phi.kernel.shape).astype("float32"))
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        gen = IGFGenerator(**TINY, guided_filter_prior=True, mask_band_radius=8)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    gen.set_weights(ref.get_weights())
+    for name in ("prior_down", "prior_ab", "prior_add", "mask_band", "alpha"):
+        assert gen.get_layer(name).compute_dtype == "float32", name
+    assert gen.get_layer("phi_ab").compute_dtype == policy.split("_")[1]
+    x = np.concatenate(_prior_scene(), axis=-1)
+    out, expected = to_np(gen(x)), to_np(ref(x))
+    assert out.dtype == np.float32 and np.isfinite(out).all()
+    # 16-bit activations move the network's correction a little (measured: float16
+    # 8.2e-6, bfloat16 4.2e-5); without the float32 prior, float16 fails to run
+    np.testing.assert_allclose(out, expected, atol=atol)
+
+
 def test_rejects_bad_configuration():
     with pytest.raises(ValueError, match="encoder_channels"):
         IGFGenerator(encoder_channels=(8, 8, 8, 16, 32))
