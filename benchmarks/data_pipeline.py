@@ -123,10 +123,10 @@ def _stages(fg_path, alpha_path, bg_path, crop_size, calls):
     small = tf.cast(tf.clip_by_value(tf.round(short()), 0.0, 255.0), tf.uint8)
     angle = igf.IGF_ROTATIONS[2]
     s_fg, s_alpha = small[..., :3], small[..., 3:]
-    a_np, fg_np, bg_np = s_alpha.numpy(), s_fg.numpy(), bg.numpy()
+    a_np, bg_np = s_alpha.numpy(), bg.numpy()
     mask_np = igf._np_train_mask(a_np, 17, 17, False)[0]
     side = igf.IGF_SHORT_SIDE
-    warp_args = (fg_np, a_np, mask_np, bg_np, angle, 0, 0, side, True, 0.5, 0.5, crop_size)
+    warp_args = (small.numpy(), mask_np, bg_np, angle, 0, 0, side, True, 0.5, 0.5, crop_size)
     c_fg, c_alpha, c_mask, c_bg = igf._np_train_warp(*warp_args)
     to_float = tf.function(lambda: [tf.cast(tf.constant(v), tf.float32) / 255.0
                                      for v in (c_fg, c_alpha, c_mask, c_bg)])

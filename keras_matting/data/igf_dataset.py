@@ -143,29 +143,26 @@ def _warp(src, affine, crop_size, interpolation, border=cv2.BORDER_CONSTANT):
     return out.reshape(crop_size, crop_size, -1)
 
 
-def _np_train_warp(fg, alpha, mask, bg, degrees, y0, x0, side, flip, bg_oy, bg_ox, crop_size):
+def _np_train_warp(fg_alpha, mask, bg, degrees, y0, x0, side, flip, bg_oy, bg_ox, crop_size):
     """The training crop of one sample: fg, alpha, mask and background, uint8.
+
+    ``fg_alpha``: ``(H, W, 4)``, the foreground's colour channels then its alpha.
 
     The background is not rotated: its window covers the same frame as the foreground's
     (scaled so the background covers the whole foreground image, offset by ``bg_oy,
     bg_ox`` in [0, 1] of the slack), flipped with it.
     """
     crop_size = int(crop_size)
-    hw = alpha.shape[:2]
+    hw = fg_alpha.shape[:2]
     affine = _train_affine(hw, degrees, y0, x0, side, crop_size, bool(flip))
-    fga = _warp(np.concatenate([fg, alpha], axis=-1), affine, crop_size, cv2.INTER_LINEAR)
+    fga = _warp(fg_alpha, affine, crop_size, cv2.INTER_LINEAR)
     mask = _warp(mask, affine, crop_size, cv2.INTER_NEAREST)
     bh, bw = bg.shape[:2]
     sc = max(hw[0] / bh, hw[1] / bw)  # foreground pixels per background pixel
     bside = side / sc
     by = min(max((y0 + bg_oy * (sc * bh - hw[0])) / sc, 0.0), bh - bside)
     bx = min(max((x0 + bg_ox * (sc * bw - hw[1])) / sc, 0.0), bw - bside)
-    k = bside / crop_size
-    if flip:
-        row0 = [-k, 0.0, bx + (crop_size - 0.5) * k - 0.5]
-    else:
-        row0 = [k, 0.0, bx + 0.5 * k - 0.5]
-    bg_affine = np.array([row0, [0.0, k, by + 0.5 * k - 0.5]])
+    bg_affine = _train_affine(bg.shape[:2], 0.0, by, bx, bside, crop_size, bool(flip))
     # edges replicated, as tf.image.resize: an upsampled window reaches half a pixel out
     bg = _warp(bg, bg_affine, crop_size, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
     return fga[..., :3], fga[..., 3:], mask, bg
@@ -356,8 +353,7 @@ def build_igf_dataset(
         fg = tf_utils.assert_same_size(fg, alpha, fp, ap)
         both = tf.concat([tf.cast(fg, tf.float32), tf.cast(alpha, tf.float32)], axis=-1)
         both = tf_utils.resize_short_side(both, short_side)
-        both = tf.cast(tf.clip_by_value(tf.round(both), 0.0, 255.0), tf.uint8)
-        return both[..., :3], both[..., 3:]
+        return tf.cast(tf.clip_by_value(tf.round(both), 0.0, 255.0), tf.uint8)
 
     ds = tf.data.Dataset.from_tensor_slices((fg_paths, alpha_paths))
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
@@ -383,7 +379,7 @@ def build_igf_dataset(
     noise = noise_bank(seed, crop_size) if realism and realism["noise"] else None
 
     def make_mask(index, pair):
-        (fg, alpha), bg = pair
+        fg_alpha, bg = pair
         rnd = tf_utils.KeyedRandom(seed, index)
         k_dilate = rnd.integer(*kernel_sizes)
         k_erode = rnd.integer(*kernel_sizes)
@@ -405,17 +401,17 @@ def build_igf_dataset(
         # of the crop: rotation commutes with thresholding, and the kernels are square.
         mask, keep = tf.numpy_function(
             _np_train_mask,
-            [alpha, k_dilate, k_erode, erode_first, *mask_args],
+            [fg_alpha[..., 3:], k_dilate, k_erode, erode_first, *mask_args],
             (tf.uint8, tf.bool),
             stateful=False,
         )
         mask.set_shape([None, None, 1])
         keep.set_shape([])
-        return index, fg, alpha, mask, bg, angle, keep
+        return index, fg_alpha, mask, bg, angle, keep
 
-    def augment(index, fg, alpha, mask, bg, angle, keep):
+    def augment(index, fg_alpha, mask, bg, angle, keep):
         rnd = tf_utils.KeyedRandom(seed, index, stream=3)
-        hw = tf.shape(alpha)[:2]
+        hw = tf.shape(fg_alpha)[:2]
         short = tf.reduce_min(hw)
         side = rnd.integer(tf.minimum(crop_size, short), short)
         y0 = rnd.integer(0, hw[0] - side)
@@ -424,7 +420,7 @@ def build_igf_dataset(
         flip = rnd.uniform() < 0.5
         fg_c, a_c, m_c, bg_c = tf.numpy_function(
             _np_train_warp,
-            [fg, alpha, mask, bg, angle, y0, x0, side, flip, bg_oy, bg_ox, crop_size],
+            [fg_alpha, mask, bg, angle, y0, x0, side, flip, bg_oy, bg_ox, crop_size],
             (tf.uint8,) * 4,
             stateful=False,
         )
@@ -456,7 +452,8 @@ def build_igf_dataset(
 
 
 def _eval_sample(index, pair, seed, crop_size, short_side, kernel_sizes, scoring_kernel):
-    (fg, alpha), bg = pair
+    fg_alpha, bg = pair
+    fg, alpha = fg_alpha[..., :3], fg_alpha[..., 3:]
     rnd = tf_utils.KeyedRandom(seed, index)
     kernels = tf.stack(
         [

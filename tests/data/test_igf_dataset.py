@@ -104,7 +104,8 @@ def test_rotation_about_the_centre_is_exact_at_90_degrees():
     bg = rng.integers(0, 256, (9, 9, 3), dtype=np.uint8)
     for flip in (False, True):
         # the whole 9x9 frame, unscaled: a quarter turn (and a mirror image) of each input
-        out = _np_train_warp(fg, alpha, mask, bg, 90.0, 0, 0, 9, flip, 0.0, 0.0, 9)
+        out = _np_train_warp(np.concatenate([fg, alpha], -1), mask, bg, 90.0, 0, 0, 9, flip,
+                             0.0, 0.0, 9)
         for got, x in zip(out[:3], (fg, alpha, mask), strict=True):
             ref = np.rot90(x, k=1, axes=(0, 1))  # output (x, y) samples (cx - (y - cy), ...)
             np.testing.assert_array_equal(got, ref[:, ::-1] if flip else ref)
@@ -137,8 +138,8 @@ def test_one_warp_is_rotation_then_crop_then_resize_then_flip():
     for degrees, y0, x0, side, flip in [(18.0, 5, 12, 44, False), (-30.0, 0, 20, 60, True),
                                         (0.0, 3, 7, 50, True)]:
         oy, ox = 0.3, 0.8
-        got = _np_train_warp(f32(fg), f32(alpha), mask, f32(bg), degrees, y0, x0, side, flip,
-                             oy, ox, crop)
+        got = _np_train_warp(f32(np.concatenate([fg, alpha], -1)), mask, f32(bg), degrees, y0,
+                             x0, side, flip, oy, ox, crop)
         u = np.arange(crop, dtype=np.float64)
         uu = crop - 1 - u if flip else u
         k = side / crop
@@ -178,8 +179,8 @@ def test_large_downscales_are_low_pass_filtered():
 
     board = (np.indices((96, 96)).sum(0) % 2 * 255).astype(np.uint8)
     fg = np.repeat(board[..., None], 3, -1)
-    out = _np_train_warp(fg, board[..., None], board[..., None] // 255, fg, 0.0, 0, 0, 96,
-                         False, 0.0, 0.0, 32)
+    out = _np_train_warp(np.concatenate([fg, board[..., None]], -1), board[..., None] // 255,
+                         fg, 0.0, 0, 0, 96, False, 0.0, 0.0, 32)
     for got in (out[0], out[1], out[3]):
         assert abs(float(got.mean()) - 127.5) < 2 and got.std() < 20
     assert set(np.unique(out[2])) <= {0, 1}  # the mask stays binary (nearest)
